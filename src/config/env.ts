@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { MaskerError } from '../errors.js';
+
+/**
+ * Endpoints and settings read from the environment. Every variable is documented with its default here.
+ * Unknown MASKER_* variables are not an error (the environment is shared), but each known one is validated.
+ */
+const brokersSchema = z
+  .string()
+  .min(1)
+  .transform((s) => s.split(',').map((b) => b.trim()).filter((b) => b !== ''))
+  .refine((list) => list.length > 0 && list.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), {
+    message: 'expected host:port[,host:port...]',
+  });
+
+const urlSchema = z.string().url();
+
+const envSchema = z.object({
+  /** Source cluster bootstrap brokers, `host:port[,host:port]`. Required for run/replay/demo. */
+  KAFKA_BROKERS: brokersSchema.optional(),
+  /** Source Confluent-compatible schema registry, e.g. `http://127.0.0.1:18081`. */
+  SCHEMA_REGISTRY_URL: urlSchema.optional(),
+  /** Redis holding policies at run time. When unset, policies come from the policies folder. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://...').optional(),
+  /** Optional separate target cluster for masked records and audit. Default: the source cluster. */
+  TARGET_KAFKA_BROKERS: brokersSchema.optional(),
+  /** Optional separate target registry. Default: the source registry. */
+  TARGET_SCHEMA_REGISTRY_URL: urlSchema.optional(),
+  /** pino level. Default `info`. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Port of the /metrics, /healthz, /readyz server. Default: 9464; `0` disables it. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Consumer group id of the workers. Default `masker`. */
+  MASKER_GROUP_ID: z.string().min(1).default('masker'),
+  /** Audit topic (target cluster). Default `masker.audit`. */
+  MASKER_AUDIT_TOPIC: z.string().min(1).default('masker.audit'),
+  /** Quarantine topic (SOURCE cluster: it receives raw records). Default `masker.quarantine`. */
+  MASKER_QUARANTINE_TOPIC: z.string().min(1).default('masker.quarantine'),
+  /** Records larger than this (key + value bytes) are quarantined. Default 1 MiB. */
+  MASKER_MAX_RECORD_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+});
+
+export type MaskerEnv = z.infer<typeof envSchema>;
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): MaskerEnv {
+  const known = Object.fromEntries(
+    Object.keys(envSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
+  );
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new MaskerError('MASKER_CONFIG', `invalid environment: ${problems}`);
+  }
+  return parsed.data;
+}
+
+/** Returns a required setting or throws a fatal error naming it. */
+export function required<K extends keyof MaskerEnv>(env: MaskerEnv, key: K): NonNullable<MaskerEnv[K]> {
+  const value = env[key];
+  if (value === undefined || value === null) {
+    throw new MaskerError('MASKER_CONFIG', `${String(key)} is not set (run \`npm run stack:up\` and export the lines it prints)`);
+  }
+  return value as NonNullable<MaskerEnv[K]>;
+}
