@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   MASKER_PLAN: 'quarantine',
   /** A masking action failed on a value. */
   MASKER_ACTION: 'quarantine',
+  /** The record handed to the masking engine does not have the shape of the plan's schema. */
+  MASKER_RECORD_SHAPE: 'quarantine',
   /** The masked record does not validate against its target schema. */
   MASKER_OUTPUT_INVALID: 'quarantine',
   /** The target subject refused the masked schema (compatibility). */
@@ -44,6 +46,10 @@ export const ERROR_CODES = {
   MASKER_KAFKA_UNAVAILABLE: 'retry',
   /** Bad input to an offline command (mask, policy validate). */
   MASKER_INPUT: 'fatal',
+  /** A policy is unsigned or its Ed25519 signature does not verify while MASKER_POLICY_VERIFY_KEY is set. */
+  MASKER_POLICY_SIGNATURE: 'fatal',
+  /** Redis (policy store) could not be reached or refused a command. */
+  MASKER_REDIS_UNAVAILABLE: 'retry',
 } as const satisfies Record<string, Disposition>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

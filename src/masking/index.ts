@@ -1,0 +1,15 @@
+/**
+ * The masking engine: pure (no I/O). Policy model and validation, field discovery, plan compiler,
+ * operators and detectors. See docs/policy-language.md.
+ */
+export { parsePolicy, PolicyValidationError, formatPath, MATCHABLE_TYPES } from './policy.js';
+export type { Policy, Rule, RuleAction, RuleMatch, PolicyIssue, ActionName } from './policy.js';
+export { ACTION_NAMES, DETECTOR_NAMES, PSEUDONYM_FORMATS } from './policy-params.js';
+export type { DetectorName, PseudonymFormat } from './policy-params.js';
+export { compilePlan, analyzePlan, UNMATCHED_RULE } from './plan.js';
+export type { CompiledPlan, FieldDecision, PlanOptions, PlanIssue, PlanAnalysis } from './plan.js';
+export { maskRecord } from './apply.js';
+export type { MaskResult } from './apply.js';
+export { discoverFields } from './discovery.js';
+export type { DiscoveredField, DiscoverOptions, Envelope } from './discovery.js';
+export type { KeyRing, MaskingKey } from './keys.js';

@@ -1,0 +1,233 @@
+import type { Type } from 'avsc';
+import { MaskerError } from '../errors.js';
+import type { ActionEnv, CompiledAction, ScalarOp } from './actions/action-types.js';
+import { compileAction } from './actions/compile-action.js';
+import type { Envelope, Leaf } from './discovery.js';
+import { DEBEZIUM_ROW_FIELDS, debeziumRoot, ROOT_CONTEXT, rowContext } from './discovery.js';
+import { entityReader } from './entity-reader.js';
+import type { BuilderHooks, LeafWork } from './plan-builder.js';
+import { buildApplier } from './plan-builder.js';
+import { setPlanInternals } from './plan-internals.js';
+import type { ActionName, Policy, Rule } from './policy.js';
+import { displayPath } from './path-glob.js';
+import type { Applier, ShiftRuntime } from './record-context.js';
+import type { LeafSelection } from './rule-select.js';
+import { compileRuleMatchers, selectRule, sensitiveTagSet } from './rule-select.js';
+import type { RecordNode, ScalarNode, SchemaNode } from './schema-tree.js';
+import { buildSchemaTree, describeScalar } from './schema-tree.js';
+
+export interface PlanOptions {
+  /** `debezium`: mask only `before`/`after`, rule paths relative to the row. `none`: the whole value. */
+  readonly envelope: Envelope;
+  /** The schema JSON (object or text). Required: avsc drops `confluent:tags` and logical types. */
+  readonly schemaJson: unknown;
+  /** Rules toggled off. Their fields fall to the next enabled rule or to onUnmatchedSensitive. */
+  readonly disabledRules?: ReadonlySet<string>;
+  /** For messages only. */
+  readonly policyVersion?: number;
+}
+
+/** What happens to one leaf: recorded in the audit when the leaf was present (non-null) in a record. */
+export interface FieldDecision {
+  readonly path: string;
+  readonly action: ActionName;
+  /** The rule name, or `(unmatchedSensitive)` for a sensitive field no enabled rule covers. */
+  readonly rule: string;
+}
+
+export const UNMATCHED_RULE = '(unmatchedSensitive)';
+
+export interface PlanIssue {
+  readonly severity: 'error' | 'warning';
+  readonly message: string;
+  readonly path?: string;
+  readonly rule?: string;
+}
+
+export interface CompiledPlan {
+  readonly schema: Type;
+  readonly envelope: Envelope;
+  readonly policyName: string;
+  readonly policyVersion: number | undefined;
+  readonly decisions: readonly FieldDecision[];
+  /** Set when onUnmatchedSensitive is `quarantine` and a sensitive field has no rule: every record fails. */
+  readonly quarantineReason?: string;
+  /** Rules that never match a field of this schema, sensitive fields redacted by default, … */
+  readonly warnings: readonly PlanIssue[];
+}
+
+export interface PlanAnalysis {
+  readonly plan: CompiledPlan | undefined;
+  readonly errors: readonly PlanIssue[];
+  readonly warnings: readonly PlanIssue[];
+}
+
+/** Compiles a policy for one schema; throws MaskerError('MASKER_PLAN') listing every plan error. */
+export function compilePlan(schema: Type, policy: Policy, options: PlanOptions): CompiledPlan {
+  const analysis = analyzePlan(schema, policy, options);
+  if (analysis.plan === undefined) {
+    const version = options.policyVersion === undefined ? '' : ` v${options.policyVersion}`;
+    const shown = analysis.errors.slice(0, 5).map((e) => e.message);
+    const more = analysis.errors.length > shown.length ? ` (and ${analysis.errors.length - shown.length} more)` : '';
+    throw new MaskerError('MASKER_PLAN', `policy ${policy.name}${version} cannot be applied to this schema: ${shown.join('; ')}${more}`);
+  }
+  return analysis.plan;
+}
+
+class PlanProblem extends Error {}
+
+/** Like compilePlan, but returns every error and warning instead of throwing (for `policy validate`). */
+export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions): PlanAnalysis {
+  const errors: PlanIssue[] = [];
+  const warnings: PlanIssue[] = [];
+  let root: SchemaNode;
+  try {
+    root = buildSchemaTree(schema, options.schemaJson);
+    if (options.envelope === 'debezium') debeziumRoot(root);
+  } catch (err) {
+    if (!(err instanceof MaskerError)) throw err;
+    return { plan: undefined, errors: [{ severity: 'error', message: err.message }], warnings };
+  }
+
+  const disabled = options.disabledRules ?? new Set<string>();
+  const matchers = compileRuleMatchers(policy);
+  const sensitiveTags = sensitiveTagSet(policy);
+  const domains: string[] = [];
+  const domainSlots = new Map<string, number>();
+  const shiftSpecs: ShiftRuntime[] = [];
+  const shiftSlots = new Map<string, number>();
+  const decisions: FieldDecision[] = [];
+  const quarantinePaths: string[] = [];
+  const matchedRules = new Set<number>();
+  const chosenRules = new Set<number>();
+  const unmatchedRedact: Rule = { name: UNMATCHED_RULE, match: { tags: ['PII'] }, action: 'redact', params: {} };
+
+  const domainSlot = (domain: string): number => {
+    let slot = domainSlots.get(domain);
+    if (slot === undefined) {
+      slot = domains.push(domain) - 1;
+      domainSlots.set(domain, slot);
+    }
+    return slot;
+  };
+  const shiftSlot = (scope: RecordNode | undefined, entityPath: string | undefined, domain: string, maxDays: number): number => {
+    const key = `${scope?.typeName ?? ''}|${entityPath ?? ''}|${domain}|${maxDays}`;
+    let slot = shiftSlots.get(key);
+    if (slot === undefined) {
+      const read = entityReader(scope, entityPath);
+      if (typeof read === 'string') throw new PlanProblem(read);
+      slot = shiftSpecs.push({ readEntity: read, domainSlot: domainSlot(domain), maxDays }) - 1;
+      shiftSlots.set(key, slot);
+    }
+    return slot;
+  };
+
+  const compileLeaf = (leaf: Leaf, scope: RecordNode | undefined, rule: Rule, ruleIndex: number): LeafWork | undefined => {
+    const path = displayPath(leaf.path);
+    const fail = (message: string): undefined => {
+      errors.push({ severity: 'error', path, rule: rule.name, message: `field ${path}: rule "${rule.name}" (${rule.action}) ${message}` });
+      return undefined;
+    };
+    if (rule.action === 'nullify' && !leaf.nullable) {
+      return fail(`cannot apply: expects a nullable field (union with null), found ${leaf.scalars.map(describeScalar).join(' | ')}`);
+    }
+    const ops = new Map<ScalarNode, { op: ScalarOp; memoKey: string | undefined }>();
+    for (const scalar of leaf.scalars) {
+      const env: ActionEnv = {
+        rule,
+        scalar,
+        leaf,
+        domainSlot,
+        shiftSlot: (entityPath, domain, maxDays) => shiftSlot(scope, entityPath, domain, maxDays),
+      };
+      let compiled: CompiledAction;
+      try {
+        compiled = compileAction(rule, env);
+      } catch (err) {
+        if (err instanceof PlanProblem) return fail(err.message);
+        throw err;
+      }
+      if ('expects' in compiled) return fail(`cannot apply: expects ${compiled.expects}, found ${describeScalar(scalar)}`);
+      const memoKey = compiled.costly && scalar.scalar === 'string' ? `${ruleIndex}|${scalar.logicalType ?? ''}\u0000` : undefined;
+      ops.set(scalar, { op: compiled.op, memoKey });
+    }
+    const decisionIndex = decisions.push({ path, action: rule.action, rule: rule.name }) - 1;
+    return { decisionIndex, label: `${path} (rule ${rule.name})`, ops };
+  };
+
+  const hooks: BuilderHooks = {
+    leaf(leaf, scope) {
+      const selection: LeafSelection = selectRule(leaf, matchers, sensitiveTags, disabled);
+      for (const i of selection.matching) matchedRules.add(i);
+      const choice = selection.choice;
+      if (choice.kind === 'none') return undefined;
+      if (choice.kind === 'unmatched') {
+        const path = displayPath(leaf.path);
+        if (policy.onUnmatchedSensitive === 'quarantine') {
+          quarantinePaths.push(path);
+          return undefined;
+        }
+        warnings.push({ severity: 'warning', path, message: `field ${path} is sensitive (tags ${leaf.tags.join(', ')}) but no enabled rule covers it: redacted (onUnmatchedSensitive: redact)` });
+        return compileLeaf(leaf, scope, unmatchedRedact, -1);
+      }
+      chosenRules.add(choice.matcher.index);
+      return compileLeaf(leaf, scope, choice.matcher.rule, choice.matcher.index);
+    },
+  };
+
+  const rootApplier = buildRootApplier(root, options.envelope, hooks);
+
+  policy.rules.forEach((rule, i) => {
+    if (!matchedRules.has(i)) {
+      warnings.push({ severity: 'warning', rule: rule.name, message: `rules[${i}] "${rule.name}" matches no maskable field of this schema` });
+    } else if (!chosenRules.has(i) && !disabled.has(rule.name)) {
+      warnings.push({ severity: 'warning', rule: rule.name, message: `rules[${i}] "${rule.name}" never applies: every field it matches is taken by an earlier rule` });
+    }
+  });
+  if (errors.length > 0) return { plan: undefined, errors, warnings };
+
+  const plan: CompiledPlan = {
+    schema,
+    envelope: options.envelope,
+    policyName: policy.name,
+    policyVersion: options.policyVersion,
+    decisions,
+    warnings,
+    ...(quarantinePaths.length === 0
+      ? {}
+      : { quarantineReason: `sensitive field(s) without an enabled rule: ${quarantinePaths.join(', ')} (onUnmatchedSensitive: quarantine)` }),
+  };
+  setPlanInternals(plan, {
+    root: rootApplier,
+    domains,
+    shiftSpecs,
+    decisionCount: decisions.length,
+    useMemo: options.envelope === 'debezium',
+  });
+  return { plan, errors, warnings };
+}
+
+/** The whole-value applier: the schema root, or with a Debezium envelope only `before` and `after`. */
+function buildRootApplier(root: SchemaNode, envelope: Envelope, hooks: BuilderHooks): Applier | undefined {
+  if (envelope === 'none') return buildApplier(root, ROOT_CONTEXT, hooks, undefined, true);
+  const names: string[] = [];
+  const appliers: Applier[] = [];
+  for (const field of debeziumRoot(root).fields) {
+    if (!(DEBEZIUM_ROW_FIELDS as readonly string[]).includes(field.name)) continue;
+    const applier = buildApplier(field.node, rowContext(field.name, field.tags), hooks, undefined, true);
+    if (applier !== undefined) {
+      names.push(field.name);
+      appliers.push(applier);
+    }
+  }
+  if (names.length === 0) return undefined;
+  return (value, ctx) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new MaskerError('MASKER_RECORD_SHAPE', 'value does not match the schema (expected a Debezium envelope record)');
+    }
+    const source = value as Record<string, unknown>;
+    const out: Record<string, unknown> = { ...source };
+    for (let i = 0; i < names.length; i++) out[names[i]!] = appliers[i]!(source[names[i]!], ctx);
+    return out;
+  };
+}
