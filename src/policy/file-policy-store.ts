@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { MaskerError } from '../errors.js';
+import { parsePolicy } from '../masking/index.js';
+import type { ActivePolicy, PolicyProvider } from './active-policy.js';
+
+/**
+ * Policies from a folder of `*.yaml` / `*.json` files (used when no Redis is configured). Each file is
+ * validated strictly at load; any invalid file is fatal, naming the file and the JSON path at fault.
+ * Every policy has version 1; the sha256 is over its canonical JSON form.
+ */
+export class FilePolicyStore implements PolicyProvider {
+  private readonly byName: ReadonlyMap<string, ActivePolicy>;
+
+  constructor(dir: string) {
+    this.byName = loadPolicyFolder(dir);
+  }
+
+  policyFor(route: { readonly policy: string }): ActivePolicy | undefined {
+    return this.byName.get(route.policy);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+}
+
+export function loadPolicyFolder(dir: string): Map<string, ActivePolicy> {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  } catch (cause) {
+    throw new MaskerError('MASKER_CONFIG', `policies folder ${dir} cannot be read (--policies)`, { cause });
+  }
+  const out = new Map<string, ActivePolicy>();
+  for (const file of files) {
+    const path = join(dir, file);
+    let doc: unknown;
+    try {
+      doc = parseYaml(readFileSync(path, 'utf8'));
+    } catch (cause) {
+      throw new MaskerError('MASKER_POLICY_INVALID', `${path}: not valid YAML/JSON`, { cause });
+    }
+    const policy = parsePolicy(doc, path);
+    if (out.has(policy.name)) throw new MaskerError('MASKER_POLICY_INVALID', `${path}: policy name "${policy.name}" is defined twice`);
+    out.set(policy.name, { name: policy.name, version: 1, sha256: sha256Of(doc), policy, disabledRules: new Set() });
+  }
+  return out;
+}
+
+/** SHA-256 hex of a document's canonical JSON (keys sorted), so YAML and JSON forms hash alike. */
+export function sha256Of(doc: unknown): string {
+  return createHash('sha256').update(canonicalJson(doc)).digest('hex');
+}
+
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
