@@ -30,12 +30,18 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Port of the /metrics, /healthz, /readyz server. Default: 9464; `0` disables it. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Interface the metrics/health server binds. Default 127.0.0.1; use 0.0.0.0 in containers. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Consumer group id of the workers. Default `masker`. */
   MASKER_GROUP_ID: z.string().min(1).default('masker'),
   /** Audit topic (target cluster). Default `masker.audit`. */
   MASKER_AUDIT_TOPIC: z.string().min(1).default('masker.audit'),
   /** Quarantine topic (SOURCE cluster: it receives raw records). Default `masker.quarantine`. */
   MASKER_QUARANTINE_TOPIC: z.string().min(1).default('masker.quarantine'),
+  /** Records per transaction (per partition chunk). Default 500. */
+  MASKER_BATCH_RECORDS: z.coerce.number().int().min(1).max(100_000).default(500),
+  /** Consumer session timeout: how long a dead worker holds its partitions. Default 30000 (broker minimum 6000). */
+  MASKER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Records larger than this (key + value bytes) are quarantined. Default 1 MiB. */
   MASKER_MAX_RECORD_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
 });

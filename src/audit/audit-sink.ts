@@ -1,0 +1,59 @@
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Logger } from '../observability/logger.js';
+import { encodeAuditEvent, type PolicyAuditEvent } from './audit-event.js';
+
+/**
+ * Audit events that do not belong to a record transaction (policy-applied / policy-rejected). Record
+ * audit events never go through here: they commit in the same transaction as their record.
+ * Events published before `start()` are buffered; a send failure is logged (by code, never content)
+ * and retried with the next event.
+ */
+export interface AuditSink {
+  publish(event: PolicyAuditEvent): void;
+}
+
+export class KafkaAuditSink implements AuditSink {
+  private producer: Producer | undefined;
+  private pending: PolicyAuditEvent[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly kafka: Kafka, private readonly topic: string, private readonly logger: Logger) {}
+
+  async start(): Promise<void> {
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    this.producer = producer;
+    this.flush();
+    await this.flushing;
+  }
+
+  publish(event: PolicyAuditEvent): void {
+    this.pending.push(event);
+    if (this.producer !== undefined) this.flush();
+  }
+
+  async stop(): Promise<void> {
+    await this.flushing;
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+
+  private flush(): void {
+    this.flushing = this.flushing.then(async () => {
+      const producer = this.producer;
+      if (producer === undefined || this.pending.length === 0) return;
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await producer.send({
+          topic: this.topic,
+          acks: -1,
+          messages: batch.map((e) => ({ key: e.policy.name, value: encodeAuditEvent(e) })),
+        });
+      } catch (err) {
+        this.pending = [...batch, ...this.pending];
+        this.logger.error({ err: err instanceof Error ? err.name : typeof err, events: batch.length }, 'policy audit events not yet written; will retry');
+      }
+    });
+  }
+}

@@ -1,0 +1,28 @@
+import { Command, CommanderError } from 'commander';
+import { isMaskerError } from '../errors.js';
+import { registerDemoCommand } from './demo/demo-command.js';
+import { registerPolicyCommand } from './policy-command.js';
+import { registerRunCommand } from './run-command.js';
+
+/** The `masker` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('masker')
+    .description('streaming PII masker for test environments')
+    .exitOverride()
+    .showHelpAfterError();
+  registerRunCommand(program);
+  registerDemoCommand(program);
+  registerPolicyCommand(program);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (isMaskerError(err)) {
+      process.stderr.write(`masker: ${err.code}: ${err.message}\n`);
+      return err.disposition === 'fatal' ? 2 : 1;
+    }
+    process.stderr.write(`masker: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,34 @@
+import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import type { Logger } from '../observability/logger.js';
+
+export interface KafkaClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger: Logger;
+}
+
+/** kafkajs client whose own logs go through pino (warn and above; kafkajs is chatty at info). */
+export function createKafka(options: KafkaClientOptions): Kafka {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator(options.logger.child({ component: 'kafkajs' })),
+    retry: { initialRetryTime: 200, retries: 8 },
+  });
+}
+
+function pinoLogCreator(logger: Logger): logCreator {
+  return () => ({ level, log }: LogEntry) => {
+    // kafkajs log entries carry metadata (broker, topic, error text) but never message payloads.
+    const { message, timestamp: _timestamp, logger: _name, ...rest } = log;
+    const meta = { kafkajs: rest };
+    // Every idempotent producer of ours is transactional: a send that runs out of retries aborts the
+    // transaction and the batch is redone, so kafkajs' warning about limited retries does not apply.
+    if (message.startsWith('Limiting retries for the idempotent producer')) return;
+    if (level === logLevel.ERROR) logger.error(meta, message);
+    else if (level === logLevel.WARN) logger.warn(meta, message);
+    else if (level === logLevel.INFO) logger.info(meta, message);
+    else logger.debug(meta, message);
+  };
+}

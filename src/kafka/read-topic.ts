@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+
+export interface ReadMessage {
+  readonly partition: number;
+  readonly message: KafkaMessage;
+}
+
+/**
+ * Reads a topic from the beginning (read committed) with a throwaway consumer group until `expected`
+ * messages arrived, or until `idleMs` passed without a new one, or the overall deadline. The group is
+ * deleted afterwards. For demos and tools, not for the pipeline.
+ */
+export async function readTopic(kafka: Kafka, topic: string, options: { expected?: number; idleMs?: number; timeoutMs?: number } = {}): Promise<ReadMessage[]> {
+  const groupId = `masker-reader-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 250 });
+  const out: ReadMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(resolve, options.timeoutMs ?? 30_000);
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        clearTimeout(deadline);
+        if (idle !== undefined) clearTimeout(idle);
+        resolve();
+      };
+      const armIdle = (): void => {
+        if (idle !== undefined) clearTimeout(idle);
+        idle = setTimeout(finish, options.idleMs ?? 5_000);
+      };
+      armIdle();
+      consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          out.push({ partition, message });
+          if (options.expected !== undefined && out.length >= options.expected) finish();
+          else armIdle();
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+  return out;
+}

@@ -1,0 +1,179 @@
+import { Partitioners, type Consumer, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import type { Logger } from '../observability/logger.js';
+
+export interface InboundRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders | undefined;
+}
+
+export interface OutboundMessage {
+  readonly topic: string;
+  /** Explicit partition; when absent, the default partitioner (murmur2 of the key) decides. */
+  readonly partition?: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers?: IHeaders;
+}
+
+export interface CommitInfo {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: number;
+  readonly lastOffset: string;
+  /** From handing the chunk to the handler to the transaction's commit. */
+  readonly seconds: number;
+}
+
+/** Turns a chunk of consumed records (one partition, in order) into the messages to publish atomically. */
+export type BatchHandler = (records: readonly InboundRecord[]) => Promise<readonly OutboundMessage[]>;
+
+export interface TransactionalLoopOptions {
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Transactional ids are `<prefix>-<topic>-<partition>`: stable per partition, so a restarted worker fences its zombie. */
+  readonly transactionalIdPrefix: string;
+  readonly handler: BatchHandler;
+  readonly logger: Logger;
+  /** Records per transaction. Default 500. */
+  readonly maxBatchRecords?: number;
+  /** Consumer session timeout. Default 30 s. */
+  readonly sessionTimeoutMs?: number;
+  /** Transaction timeout the broker enforces for a crashed worker's open transaction. Default 30 s. */
+  readonly transactionTimeoutMs?: number;
+  /** Called after each committed transaction (metrics, tests). */
+  readonly onCommit?: (info: CommitInfo) => void;
+}
+
+/**
+ * Exactly-once consume → transform → produce within one cluster. Per chunk of records: one Kafka
+ * transaction holds every produced message and the consumer offset (sendOffsets), so the masked records,
+ * their audit events and the source position commit together or not at all. Consumers of the outputs
+ * must read committed (kafkajs' default). One transactional producer per assigned partition.
+ */
+export class TransactionalLoop {
+  private readonly consumer: Consumer;
+  private readonly producers = new Map<string, Promise<Producer>>();
+  private readonly maxBatchRecords: number;
+  private running = false;
+
+  constructor(private readonly options: TransactionalLoopOptions) {
+    this.maxBatchRecords = options.maxBatchRecords ?? 500;
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      rebalanceTimeout: Math.max(options.sessionTimeoutMs ?? 30_000, 10_000),
+      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const log = this.options.logger.child({ topic: batch.topic, partition: batch.partition });
+        const producer = await this.producerFor(batch.topic, batch.partition);
+        for (let i = 0; i < batch.messages.length; i += this.maxBatchRecords) {
+          if (!isRunning() || isStale()) return;
+          const chunk = batch.messages.slice(i, i + this.maxBatchRecords);
+          const last = chunk[chunk.length - 1];
+          if (last === undefined) return;
+          const started = process.hrtime.bigint();
+          const records = chunk.map((m) => toInbound(batch.topic, batch.partition, m));
+          const outputs = await this.options.handler(records);
+          await this.commit(producer, batch.topic, batch.partition, outputs, last.offset, log);
+          resolveOffset(last.offset);
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          this.options.onCommit?.({ topic: batch.topic, partition: batch.partition, records: chunk.length, lastOffset: last.offset, seconds });
+          await heartbeat();
+        }
+      },
+    });
+  }
+
+  /** Leaves the group cleanly; an in-flight transaction is aborted by the broker's fencing or timeout. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.consumer.disconnect();
+    const producers = await Promise.allSettled(this.producers.values());
+    await Promise.allSettled(producers.flatMap((p) => (p.status === 'fulfilled' ? [p.value.disconnect()] : [])));
+    this.producers.clear();
+  }
+
+  /** Events of the underlying consumer (crash, group join) for the worker's lifecycle handling. */
+  get events(): Consumer['events'] {
+    return this.consumer.events;
+  }
+
+  on: Consumer['on'] = (...args) => this.consumer.on(...args);
+
+  private async commit(producer: Producer, topic: string, partition: number, outputs: readonly OutboundMessage[], lastOffset: string, log: Logger): Promise<void> {
+    const tx = await producer.transaction();
+    try {
+      if (outputs.length > 0) await tx.sendBatch({ acks: -1, topicMessages: groupByTopic(outputs) });
+      await tx.sendOffsets({
+        consumerGroupId: this.options.groupId,
+        topics: [{ topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
+      });
+      await tx.commit();
+    } catch (err) {
+      log.warn({ err: errorName(err) }, 'transaction failed; aborting, the batch will be retried');
+      await tx.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private producerFor(topic: string, partition: number): Promise<Producer> {
+    const id = `${this.options.transactionalIdPrefix}-${topic}-${partition}`;
+    let pending = this.producers.get(id);
+    if (pending === undefined) {
+      const producer = this.options.kafka.producer({
+        transactionalId: id,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: this.options.transactionTimeoutMs ?? 30_000,
+        // Murmur2 on the key, as the Java client: a target keeps the source's key → partition mapping.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      pending = producer.connect().then(() => producer);
+      pending.catch(() => this.producers.delete(id));
+      this.producers.set(id, pending);
+    }
+    return pending;
+  }
+}
+
+function toInbound(topic: string, partition: number, m: KafkaMessage): InboundRecord {
+  return { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers: m.headers };
+}
+
+function groupByTopic(outputs: readonly OutboundMessage[]): { topic: string; messages: Message[] }[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const o of outputs) {
+    let list = byTopic.get(o.topic);
+    if (list === undefined) byTopic.set(o.topic, (list = []));
+    list.push({
+      key: o.key,
+      value: o.value,
+      ...(o.partition === undefined ? {} : { partition: o.partition }),
+      ...(o.headers === undefined ? {} : { headers: o.headers }),
+    });
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : typeof err;
+}

@@ -1,0 +1,185 @@
+import type { IHeaders } from 'kafkajs';
+import type { AuditEvent, FieldAudit, RecordAuditEvent, RecordOutcome } from '../audit/audit-event.js';
+import { AUDIT_SCHEMA_VERSION } from '../audit/audit-event.js';
+import type { Route } from '../config/routes.js';
+import { describeError, dispositionOf, MaskerError } from '../errors.js';
+import type { KeyRing } from '../masking/keys.js';
+import type { ActivePolicy } from '../policy/active-policy.js';
+import type { SchemaLookup } from '../registry/schema-cache.js';
+import { readFrame, writeFrame } from '../registry/wire-format.js';
+import { PlanCache } from './plan-cache.js';
+
+/** A consumed source record, as the Kafka layer hands it over. */
+export interface SourceRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders | undefined;
+}
+
+export interface OutboundRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers?: IHeaders;
+}
+
+/** What one source record turns into: exactly one of target / quarantine, and always one audit event. */
+export interface ProcessedRecord {
+  readonly target?: OutboundRecord;
+  readonly quarantine?: OutboundRecord;
+  readonly audit: AuditEvent;
+}
+
+export interface ProcessorSettings {
+  readonly maxRecordBytes: number;
+  /** Marks audit events of `masker replay`. */
+  readonly replayed?: boolean;
+}
+
+interface MaskedPart {
+  readonly bytes: Buffer | null;
+  readonly sourceSchemaId: number | null;
+  readonly targetSchemaId: number | null;
+  readonly fields: readonly FieldAudit[];
+}
+
+/** Header names masker adds to quarantined records (on the source cluster). */
+export const QUARANTINE_HEADERS = {
+  code: 'masker.error.code',
+  route: 'masker.route',
+  topic: 'masker.source.topic',
+  partition: 'masker.source.partition',
+  offset: 'masker.source.offset',
+} as const;
+
+/**
+ * Turns one source record into its masked target record or its quarantine record, plus the audit event.
+ * Errors with disposition `retry` (registry/broker unavailable) are rethrown so the batch is retried;
+ * every other failure quarantines the record — it never reaches the target.
+ */
+export class RecordProcessor {
+  private readonly plans = new PlanCache();
+
+  constructor(
+    private readonly route: Route,
+    private readonly lookup: SchemaLookup,
+    private readonly keys: KeyRing,
+    private readonly settings: ProcessorSettings,
+  ) {}
+
+  async process(record: SourceRecord, policy: ActivePolicy): Promise<ProcessedRecord> {
+    const where = `${record.topic}/${record.partition}@${record.offset}`;
+    let valueSchemaId: number | null = null;
+    try {
+      const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+      if (size > this.settings.maxRecordBytes) {
+        throw new MaskerError('MASKER_RECORD_TOO_LARGE', `${where}: ${size} bytes exceeds MASKER_MAX_RECORD_BYTES=${this.settings.maxRecordBytes}`);
+      }
+      if (record.value !== null) valueSchemaId = peekSchemaId(record.value);
+      const key = await this.maskKey(record, policy, where);
+      const value = record.value === null
+        ? { bytes: null, sourceSchemaId: null, targetSchemaId: null, fields: [] }
+        : await this.maskAvro(record.value, policy, `${this.route.target.topic}-value`, this.route.envelope, `${where} value`);
+      const outcome: RecordOutcome = record.value === null ? 'tombstone' : 'masked';
+      const headers = this.targetHeaders(record.headers);
+      return {
+        target: { key: key.bytes, value: value.bytes, ...(headers === undefined ? {} : { headers }) },
+        audit: this.audit(record, policy, outcome, value, key, [...prefixed('key', key.fields), ...value.fields]),
+      };
+    } catch (err) {
+      if (dispositionOf(err) === 'retry') throw err;
+      const error = describeError(err);
+      return {
+        quarantine: { key: record.key, value: record.value, headers: this.quarantineHeaders(record, error.code) },
+        audit: this.audit(record, policy, 'quarantined', { sourceSchemaId: valueSchemaId, targetSchemaId: null }, undefined, [], error),
+      };
+    }
+  }
+
+  private async maskKey(record: SourceRecord, policy: ActivePolicy, where: string): Promise<MaskedPart> {
+    const none = { bytes: null, sourceSchemaId: null, targetSchemaId: null, fields: [] };
+    if (record.key === null || this.route.key === 'drop') return none;
+    if (this.route.key === 'keep') return { ...none, bytes: record.key };
+    if (record.key.length < 5 || record.key[0] !== 0) {
+      throw new MaskerError('MASKER_KEY_FORMAT', `${where} key: route key: mask needs an Avro key in the Confluent wire format (set key: keep or drop for other keys)`);
+    }
+    return this.maskAvro(record.key, policy, `${this.route.target.topic}-key`, 'none', `${where} key`);
+  }
+
+  private async maskAvro(payload: Buffer, policy: ActivePolicy, subject: string, envelope: Route['envelope'], where: string): Promise<MaskedPart> {
+    const frame = readFrame(payload, where);
+    const schema = await this.lookup.byId(frame.schemaId);
+    const plan = this.plans.get(schema, policy, envelope);
+    let decoded: unknown;
+    try {
+      decoded = schema.type.fromBuffer(frame.body);
+    } catch (cause) {
+      throw new MaskerError('MASKER_DECODE', `${where}: Avro body does not decode with schema id ${frame.schemaId}`, { cause });
+    }
+    const masked = plan.mask(decoded, this.keys);
+    const targetSchemaId = await this.lookup.register(subject, schema.text);
+    let body: Buffer;
+    try {
+      body = schema.type.toBuffer(masked.value);
+    } catch (cause) {
+      throw new MaskerError('MASKER_OUTPUT_INVALID', `${where}: masked record does not encode with schema id ${frame.schemaId}`, { cause });
+    }
+    return { bytes: writeFrame(targetSchemaId, body), sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields };
+  }
+
+  private targetHeaders(headers: IHeaders | undefined): IHeaders | undefined {
+    if (headers === undefined || this.route.headers === 'drop') return undefined;
+    if (this.route.headers === 'keep') return headers;
+    const allowed = new Set(this.route.allowHeaders);
+    return Object.fromEntries(Object.entries(headers).filter(([name]) => allowed.has(name)));
+  }
+
+  private quarantineHeaders(record: SourceRecord, code: string): IHeaders {
+    return {
+      ...(record.headers ?? {}),
+      [QUARANTINE_HEADERS.code]: code,
+      [QUARANTINE_HEADERS.route]: this.route.name,
+      [QUARANTINE_HEADERS.topic]: record.topic,
+      [QUARANTINE_HEADERS.partition]: String(record.partition),
+      [QUARANTINE_HEADERS.offset]: record.offset,
+    };
+  }
+
+  private audit(
+    record: SourceRecord,
+    policy: ActivePolicy,
+    outcome: RecordOutcome,
+    value: Pick<MaskedPart, 'sourceSchemaId' | 'targetSchemaId'>,
+    key: MaskedPart | undefined,
+    fields: readonly FieldAudit[],
+    error?: { code: string; message: string },
+  ): RecordAuditEvent {
+    return {
+      schema: AUDIT_SCHEMA_VERSION,
+      type: 'record',
+      id: `${record.topic}:${record.partition}:${record.offset}`,
+      time: new Date().toISOString(),
+      route: this.route.name,
+      source: { topic: record.topic, partition: record.partition, offset: record.offset },
+      target: outcome === 'quarantined' ? null : { topic: this.route.target.topic },
+      schemaId: { source: value.sourceSchemaId, target: value.targetSchemaId },
+      ...(key?.sourceSchemaId == null ? {} : { keySchemaId: { source: key.sourceSchemaId, target: key.targetSchemaId } }),
+      policy: { name: policy.name, version: policy.version, sha256: policy.sha256 },
+      keyId: this.keys.active.id,
+      outcome,
+      fields,
+      ...(error === undefined ? {} : { error }),
+      ...(this.settings.replayed === true ? { replayed: true } : {}),
+    };
+  }
+}
+
+function peekSchemaId(value: Buffer): number | null {
+  return value.length >= 5 && value[0] === 0 ? value.readUInt32BE(1) : null;
+}
+
+function prefixed(prefix: string, fields: readonly FieldAudit[]): FieldAudit[] {
+  return fields.map((f) => ({ ...f, path: `${prefix}:${f.path}` }));
+}

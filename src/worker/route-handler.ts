@@ -1,0 +1,76 @@
+import { encodeAuditEvent } from '../audit/audit-event.js';
+import type { Route } from '../config/routes.js';
+import { MaskerError } from '../errors.js';
+import type { InboundRecord, OutboundMessage } from '../kafka/transactional-loop.js';
+import type { KeyRing } from '../masking/keys.js';
+import type { Logger } from '../observability/logger.js';
+import type { MaskerMetrics } from '../observability/metrics.js';
+import type { PolicyProvider } from '../policy/active-policy.js';
+import type { SchemaLookup } from '../registry/schema-cache.js';
+import { RecordProcessor, type ProcessorSettings } from './record-processor.js';
+
+export interface RouteHandlerOptions {
+  readonly route: Route;
+  readonly lookup: SchemaLookup;
+  readonly keys: KeyRing;
+  readonly policies: PolicyProvider;
+  readonly auditTopic: string;
+  readonly quarantineTopic: string;
+  readonly settings: ProcessorSettings;
+  readonly logger: Logger;
+  readonly metrics?: MaskerMetrics;
+}
+
+/**
+ * Masks the records of one route: each source record yields its target (or quarantine) message and its
+ * audit event, in source order. The policy is read once per chunk, so a live policy swap lands between
+ * transactions, never inside one.
+ */
+export class RouteHandler {
+  private readonly processor: RecordProcessor;
+  private readonly log: Logger;
+
+  constructor(private readonly options: RouteHandlerOptions) {
+    this.processor = new RecordProcessor(options.route, options.lookup, options.keys, options.settings);
+    this.log = options.logger.child({ route: options.route.name });
+  }
+
+  get route(): Route {
+    return this.options.route;
+  }
+
+  async handle(records: readonly InboundRecord[]): Promise<OutboundMessage[]> {
+    const { route, auditTopic, quarantineTopic } = this.options;
+    const policy = this.options.policies.policyFor(route);
+    if (policy === undefined) {
+      throw new MaskerError('MASKER_POLICY_MISSING', `route ${route.name}: policy "${route.policy}" is not loaded; consuming nothing`);
+    }
+    const metrics = this.options.metrics;
+    metrics?.recordsIn.inc({ route: route.name }, records.length);
+    metrics?.policyVersion.set({ policy: policy.name }, policy.version);
+    const out: OutboundMessage[] = [];
+    for (const record of records) {
+      const result = await this.processor.process(record, policy);
+      if (result.target !== undefined) {
+        // Same partition as the source: the target was created with the source's partition count, so
+        // per-partition order (and so per-key order) carries over exactly.
+        out.push({ topic: route.target.topic, partition: record.partition, ...result.target });
+        metrics?.recordsOut.inc({ route: route.name });
+        if (metrics !== undefined && result.audit.type === 'record') {
+          for (const field of result.audit.fields) metrics.maskedFields.inc({ route: route.name, action: field.action });
+        }
+      }
+      if (result.quarantine !== undefined) {
+        out.push({ topic: quarantineTopic, ...result.quarantine });
+        const error = result.audit.type === 'record' ? result.audit.error : undefined;
+        metrics?.recordsQuarantined.inc({ route: route.name, code: error?.code ?? 'unknown' });
+        this.log.error(
+          { partition: record.partition, offset: record.offset, code: error?.code, reason: error?.message },
+          'record quarantined: it will not reach the target topic',
+        );
+      }
+      out.push({ topic: auditTopic, key: Buffer.from(route.name), value: encodeAuditEvent(result.audit) });
+    }
+    return out;
+  }
+}

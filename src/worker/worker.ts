@@ -1,0 +1,94 @@
+import type { Kafka } from 'kafkajs';
+import type { Route } from '../config/routes.js';
+import { MaskerError } from '../errors.js';
+import { ensureTopics, partitionCount } from '../kafka/admin.js';
+import { TransactionalLoop, type CommitInfo } from '../kafka/transactional-loop.js';
+import type { KeyRing } from '../masking/keys.js';
+import type { Logger } from '../observability/logger.js';
+import type { MaskerMetrics } from '../observability/metrics.js';
+import type { PolicyProvider } from '../policy/active-policy.js';
+import type { SchemaLookup } from '../registry/schema-cache.js';
+import { RouteHandler } from './route-handler.js';
+
+export interface WorkerOptions {
+  readonly kafka: Kafka;
+  readonly routes: readonly Route[];
+  readonly lookup: SchemaLookup;
+  readonly keys: KeyRing;
+  readonly policies: PolicyProvider;
+  readonly groupId: string;
+  readonly auditTopic: string;
+  readonly quarantineTopic: string;
+  readonly maxRecordBytes: number;
+  readonly logger: Logger;
+  /** Records per transaction. Default 500. */
+  readonly maxBatchRecords?: number;
+  /** Consumer session timeout. Default 30 s. */
+  readonly sessionTimeoutMs?: number;
+  readonly onCommit?: (info: CommitInfo) => void;
+  readonly metrics?: MaskerMetrics;
+}
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one consumer-group member for all routes. Refuses to start when a route has no policy
+ * (consume nothing rather than guess) or a source topic does not exist. Creates missing target, audit
+ * and quarantine topics; a target gets its source's partition count.
+ */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const { kafka, routes, logger } = options;
+  const handlers = new Map<string, RouteHandler>();
+  for (const route of routes) {
+    if (options.policies.policyFor(route) === undefined) {
+      throw new MaskerError('MASKER_POLICY_MISSING', `route ${route.name}: policy "${route.policy}" not found; refusing to consume`);
+    }
+    const partitions = await partitionCount(kafka, route.source.topic);
+    if (partitions === undefined) {
+      throw new MaskerError('MASKER_CONFIG', `route ${route.name}: source topic ${route.source.topic} does not exist`);
+    }
+    await ensureTopics(kafka, [{ topic: route.target.topic, numPartitions: partitions }]);
+    handlers.set(route.source.topic, new RouteHandler({
+      route,
+      lookup: options.lookup,
+      keys: options.keys,
+      policies: options.policies,
+      auditTopic: options.auditTopic,
+      quarantineTopic: options.quarantineTopic,
+      settings: { maxRecordBytes: options.maxRecordBytes },
+      logger,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    }));
+  }
+  await ensureTopics(kafka, [{ topic: options.auditTopic }, { topic: options.quarantineTopic }]);
+
+  const loop = new TransactionalLoop({
+    kafka,
+    groupId: options.groupId,
+    topics: routes.map((r) => r.source.topic),
+    transactionalIdPrefix: `masker-${options.groupId}`,
+    logger,
+    ...(options.maxBatchRecords === undefined ? {} : { maxBatchRecords: options.maxBatchRecords }),
+    ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
+    onCommit: (info) => {
+      options.metrics?.batchSeconds.observe({ route: handlers.get(info.topic)?.route.name ?? info.topic }, info.seconds);
+      options.onCommit?.(info);
+    },
+    handler: async (records) => {
+      const first = records[0];
+      const handler = first === undefined ? undefined : handlers.get(first.topic);
+      if (handler === undefined) return [];
+      return handler.handle(records);
+    },
+  });
+  await loop.start();
+  logger.info({ routes: routes.map((r) => r.name), groupId: options.groupId }, 'worker started');
+  return {
+    stop: async () => {
+      await loop.stop();
+      logger.info('worker stopped');
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { SchemaType } from '@kafkajs/confluent-schema-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCliWorker, waitFor, writeConfig, type CliWorker } from './support/cli-worker.js';
+import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
+
+const schema = {
+  type: 'record',
+  name: 'Signup',
+  namespace: 'it.cli',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'email', type: 'string', 'confluent:tags': ['PII', 'EMAIL'] },
+    { name: 'plan', type: 'string' },
+  ],
+};
+
+/** Runs the built CLI as a user would: `masker run --routes DIR --policies DIR` with env endpoints. */
+describe('masker run (the bin, as a separate process)', () => {
+  const kafka = testKafka();
+  const registry = testRegistry();
+  const source = unique('it.cli.src');
+  const target = unique('it.cli.dst');
+  const audit = unique('it.cli.audit');
+  const quarantine = unique('it.cli.quarantine');
+  let worker: CliWorker;
+
+  beforeAll(async () => {
+    await createTopics(kafka, [source]);
+    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: source, messages: await Promise.all([1, 2, 3].map(async (i) => ({ value: await registry.encode(id, { id: i, email: `user${i}@corp.example`, plan: 'pro' }) }))) });
+    await producer.disconnect();
+    const config = writeConfig(
+      `apiVersion: masker/v1\nkind: Route\nname: signups\nsource: { topic: ${source} }\ntarget: { topic: ${target} }\npolicy: cli-test\n`,
+      'apiVersion: masker/v1\nkind: MaskingPolicy\nname: cli-test\nrules: []\n',
+    );
+    worker = startCliWorker(config, {
+      MASKER_SECRET: 'cli-test-secret-0123456789abcdef',
+      MASKER_GROUP_ID: unique('it-cli-group'),
+      MASKER_AUDIT_TOPIC: audit,
+      MASKER_QUARANTINE_TOPIC: quarantine,
+    });
+  });
+
+  afterAll(async () => {
+    await worker.stop('SIGKILL');
+    await deleteTopics(kafka, [source, target, audit, quarantine]);
+  });
+
+  it('masks what a user produced and logs no value', async () => {
+    await waitFor('the worker to start', async () => worker.stderr().includes('worker started') || worker.child.exitCode !== null);
+    expect(worker.child.exitCode, worker.stderr()).toBeNull();
+    const out = await consumeAll(kafka, target, 3);
+    const values = await Promise.all(out.map(async (m) => (await registry.decode(m.value!)) as { id: number; email: string; plan: string }));
+    expect(values.map((v) => v.id)).toEqual([1, 2, 3]);
+    for (const v of values) {
+      expect(v.email).not.toMatch(/^user\d@corp\.example$/);
+      expect(v.plan).toBe('pro');
+    }
+    expect(worker.stderr()).toContain('worker started');
+    expect(worker.stderr()).not.toContain('corp.example');
+  });
+
+  it('stops cleanly on SIGTERM with exit code 0', async () => {
+    expect(await worker.stop('SIGTERM')).toBe(0);
+  });
+});

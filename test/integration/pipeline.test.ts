@@ -1,0 +1,168 @@
+import { SchemaType } from '@kafkajs/confluent-schema-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFrame } from '../../src/registry/wire-format.js';
+import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
+import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
+
+const valueSchema = {
+  type: 'record',
+  name: 'Customer',
+  namespace: 'it.masker',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'name', type: 'string', 'confluent:tags': ['PII'] },
+    { name: 'email', type: 'string', 'confluent:tags': ['PII', 'EMAIL'] },
+    { name: 'country', type: 'string' },
+    { name: 'phone', type: ['null', 'string'], default: null, 'confluent:tags': ['PII'] },
+    {
+      name: 'address',
+      type: {
+        type: 'record',
+        name: 'Address',
+        fields: [
+          { name: 'street', type: 'string', 'confluent:tags': ['PII'] },
+          { name: 'city', type: 'string' },
+        ],
+      },
+    },
+  ],
+};
+
+const keySchema = {
+  type: 'record',
+  name: 'CustomerKey',
+  namespace: 'it.masker',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'email', type: 'string', 'confluent:tags': ['PII', 'EMAIL'] },
+  ],
+};
+
+interface Customer {
+  id: number;
+  name: string;
+  email: string;
+  country: string;
+  phone: string | null;
+  address: { street: string; city: string };
+}
+
+const customers: Customer[] = Array.from({ length: 20 }, (_, i) => ({
+  id: 1000 + i,
+  name: `Ada Lovelace-${i}`,
+  email: `ada.${i}@example.org`,
+  country: i % 2 === 0 ? 'GB' : 'FR',
+  phone: i % 3 === 0 ? null : `+44 20 7946 0${String(100 + i)}`,
+  address: { street: `${12 + i} Analytical Engine Row`, city: 'London' },
+}));
+
+const RAW_VALUES = customers.flatMap((c) => [c.name, c.email, c.address.street, ...(c.phone === null ? [] : [c.phone])]);
+
+describe('walking skeleton: one route end to end on real Kafka + registry', () => {
+  const kafka = testKafka();
+  const registry = testRegistry();
+  const source = unique('it.prod.customers');
+  const target = unique('it.staging.customers');
+  let pipeline: TestPipeline;
+  let valueId: number;
+
+  beforeAll(async () => {
+    await createTopics(kafka, [source]);
+    ({ id: valueId } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(valueSchema) }, { subject: `${source}-value` }));
+    const { id: keyId } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(keySchema) }, { subject: `${source}-key` });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: source,
+      messages: await Promise.all(customers.map(async (c) => ({
+        key: await registry.encode(keyId, { id: c.id, email: c.email }),
+        value: await registry.encode(valueId, c),
+        headers: { 'x-user-email': c.email, 'trace-id': `t-${c.id}` },
+      }))),
+    });
+    // A tombstone: key only.
+    await producer.send({ topic: source, messages: [{ key: await registry.encode(keyId, { id: 1, email: 'gone@example.org' }), value: null }] });
+    await producer.disconnect();
+
+    const policiesDir = policyFolder({
+      apiVersion: 'masker/v1',
+      kind: 'MaskingPolicy',
+      name: 'it-skeleton',
+      rules: [{ name: 'emails', match: { tags: ['EMAIL'] }, action: 'pseudonymize', params: { format: 'email', domain: 'person' } }],
+    });
+    pipeline = await startTestPipeline({
+      route: { name: 'customers', source: { topic: source }, target: { topic: target }, policy: 'it-skeleton', headers: 'mask', allowHeaders: ['trace-id'] },
+      policiesDir,
+    });
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    await deleteTopics(kafka, [source, target, pipeline?.auditTopic ?? '', pipeline?.quarantineTopic ?? ''].filter((t) => t !== ''));
+  });
+
+  it('masks tagged fields (nested too), keeps untagged ones, and output decodes with the registered target schema', async () => {
+    const out = await consumeAll(kafka, target, customers.length + 1);
+    expect(out).toHaveLength(customers.length + 1);
+    const values = out.filter((m) => m.value !== null);
+    expect(values).toHaveLength(customers.length);
+
+    for (const [i, message] of values.entries()) {
+      const original = customers[i]!;
+      const frame = readFrame(message.value!, 'target');
+      // The target subject has the masked schema registered; the frame names it.
+      expect(await registry.getRegistryIdBySchema(`${target}-value`, { type: SchemaType.AVRO, schema: JSON.stringify(valueSchema) })).toBe(frame.schemaId);
+      const masked = (await registry.decode(message.value!)) as Customer;
+      expect(masked.id).toBe(original.id);
+      expect(masked.country).toBe(original.country);
+      expect(masked.address.city).toBe(original.address.city);
+      expect(masked.name).not.toBe(original.name);
+      expect(masked.address.street).not.toBe(original.address.street);
+      expect(masked.email).not.toBe(original.email);
+      expect(masked.email).toMatch(/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/);
+      if (original.phone !== null) expect(masked.phone).not.toBe(original.phone);
+      else expect(masked.phone).toBeNull();
+
+      const key = (await registry.decode(message.key!)) as { id: number; email: string };
+      expect(key.id).toBe(original.id);
+      expect(key.email).not.toBe(original.email);
+      // Same input, same key, same domain: the key's email and the value's email pseudonymise alike (joins survive).
+      expect(key.email).toBe(masked.email);
+      expect(Object.keys(message.headers)).toEqual(['trace-id']);
+    }
+    const bytes = Buffer.concat(out.flatMap((m) => [m.key ?? Buffer.alloc(0), m.value ?? Buffer.alloc(0)])).toString('latin1');
+    for (const raw of RAW_VALUES) expect(bytes).not.toContain(raw);
+  });
+
+  it('passes a tombstone through with its key masked', async () => {
+    const out = await consumeAll(kafka, target, customers.length + 1);
+    const tombstone = out.find((m) => m.value === null);
+    expect(tombstone).toBeDefined();
+    const key = (await registry.decode(tombstone!.key!)) as { id: number; email: string };
+    expect(key.id).toBe(1);
+    expect(key.email).not.toBe('gone@example.org');
+  });
+
+  it('writes exactly one audit event per record, with no raw value in it', async () => {
+    const audit = await consumeAll(kafka, pipeline.auditTopic, customers.length + 1);
+    expect(audit).toHaveLength(customers.length + 1);
+    const events = audit.map((m) => JSON.parse(m.value!.toString('utf8')) as Record<string, unknown>);
+    expect(new Set(events.map((e) => e['id'])).size).toBe(customers.length + 1);
+    expect(events.filter((e) => e['outcome'] === 'masked')).toHaveLength(customers.length);
+    expect(events.filter((e) => e['outcome'] === 'tombstone')).toHaveLength(1);
+    const first = events[0]!;
+    expect(first).toMatchObject({
+      type: 'record',
+      route: 'customers',
+      source: { topic: source, partition: 0, offset: '0' },
+      target: { topic: target },
+      schemaId: { source: valueId },
+      policy: { name: 'it-skeleton', version: 1 },
+      keyId: 'default',
+    });
+    const paths = (first['fields'] as { path: string; action: string }[]).map((f) => f.path).sort();
+    expect(paths).toEqual(expect.arrayContaining(['name', 'email', 'address.street', 'key:email']));
+    const text = audit.map((m) => m.value!.toString('utf8')).join('\n');
+    for (const raw of RAW_VALUES) expect(text).not.toContain(raw);
+  });
+});

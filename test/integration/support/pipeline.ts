@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { parseRoute, type Route } from '../../../src/config/routes.js';
+import { parseKeyRing } from '../../../src/config/secrets.js';
+import { createKafka } from '../../../src/kafka/client.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { FilePolicyStore } from '../../../src/policy/file-policy-store.js';
+import { RegistryClient } from '../../../src/registry/registry-client.js';
+import { CachedSchemaLookup } from '../../../src/registry/schema-cache.js';
+import { startWorker, type RunningWorker } from '../../../src/worker/worker.js';
+import { endpoints, unique } from './services.js';
+
+export const TEST_SECRET = 'integration-test-secret-0123456789';
+
+export interface TestPipeline {
+  readonly route: Route;
+  readonly auditTopic: string;
+  readonly quarantineTopic: string;
+  readonly groupId: string;
+  readonly kafka: Kafka;
+  stop(): Promise<void>;
+}
+
+/** Writes a policy document to a fresh folder and returns the folder. */
+export function policyFolder(doc: object): string {
+  const dir = mkdtempSync(join(tmpdir(), 'masker-policies-'));
+  writeFileSync(join(dir, 'policy.json'), JSON.stringify(doc));
+  return dir;
+}
+
+/** Starts a real worker (in this process) on unique audit/quarantine topics and group. */
+export async function startTestPipeline(options: {
+  route: Omit<Route, 'apiVersion' | 'kind' | 'envelope' | 'key' | 'headers' | 'allowHeaders'> & Partial<Route>;
+  policiesDir: string;
+}): Promise<TestPipeline> {
+  const { brokers, registryUrl } = endpoints();
+  const route = parseRoute({ apiVersion: 'masker/v1', kind: 'Route', ...options.route }, 'test route');
+  const auditTopic = unique('it.audit');
+  const quarantineTopic = unique('it.quarantine');
+  const groupId = unique('it-group');
+  const logger = createLogger((process.env['LOG_LEVEL'] as 'info' | undefined) ?? 'silent');
+  const kafka = createKafka({ brokers, clientId: unique('it-worker'), logger });
+  const worker: RunningWorker = await startWorker({
+    kafka,
+    routes: [route],
+    lookup: new CachedSchemaLookup(new RegistryClient({ url: registryUrl })),
+    keys: parseKeyRing(TEST_SECRET, 'test'),
+    policies: new FilePolicyStore(options.policiesDir),
+    groupId,
+    auditTopic,
+    quarantineTopic,
+    maxRecordBytes: 1024 * 1024,
+    logger,
+  });
+  return { route, auditTopic, quarantineTopic, groupId, kafka, stop: () => worker.stop() };
+}

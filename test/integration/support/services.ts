@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+
+/** Endpoints set by the integration global setup (or by the caller's environment). */
+export function endpoints(): { brokers: string[]; registryUrl: string; redisUrl: string } {
+  const brokers = process.env['KAFKA_BROKERS'];
+  const registryUrl = process.env['SCHEMA_REGISTRY_URL'];
+  const redisUrl = process.env['REDIS_URL'];
+  if (brokers === undefined || registryUrl === undefined || redisUrl === undefined) {
+    throw new Error('KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL must be set (the integration global setup does it)');
+  }
+  return { brokers: brokers.split(','), registryUrl, redisUrl };
+}
+
+/** A short unique suffix so every test gets its own topics, groups and keys. */
+export function unique(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function testKafka(): Kafka {
+  return new Kafka({ clientId: unique('masker-test'), brokers: endpoints().brokers, logLevel: logLevel.NOTHING });
+}
+
+export function testRegistry(): SchemaRegistry {
+  return new SchemaRegistry({ host: endpoints().registryUrl });
+}
+
+export async function createTopics(kafka: Kafka, topics: string[], numPartitions = 1): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await admin.deleteTopics({ topics: present });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ConsumedMessage {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders;
+}
+
+/**
+ * Reads a topic from the beginning (read committed) until `count` messages arrived or the deadline passed.
+ * After reaching `count` it keeps reading for `settleMs` to catch unexpected extra messages (duplicates).
+ */
+export async function consumeAll(kafka: Kafka, topic: string, count: number, options: { timeoutMs?: number; settleMs?: number } = {}): Promise<ConsumedMessage[]> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const settleMs = options.settleMs ?? 1_000;
+  const consumer = kafka.consumer({ groupId: unique('masker-test-reader'), readUncommitted: false, maxWaitTimeInMs: 250 });
+  const messages: ConsumedMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`${topic}: got ${messages.length} of ${count} messages within ${timeoutMs} ms`)), timeoutMs);
+      let settle: NodeJS.Timeout | undefined;
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          messages.push({ partition, offset: message.offset, key: message.key ?? null, value: message.value ?? null, headers: message.headers ?? {} });
+          if (messages.length >= count && settle === undefined) {
+            settle = setTimeout(() => { clearTimeout(deadline); resolve(); }, settleMs);
+          }
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
