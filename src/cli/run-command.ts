@@ -8,7 +8,7 @@ import { createKafka } from '../kafka/client.js';
 import { startHealthServer } from '../observability/health-server.js';
 import { createLogger } from '../observability/logger.js';
 import { MaskerMetrics } from '../observability/metrics.js';
-import { openPolicyProvider } from '../policy/open-policy-provider.js';
+import { openPolicyProvider, type OpenedPolicyProvider } from '../policy/open-policy-provider.js';
 import { RegistryClient } from '../registry/registry-client.js';
 import { CachedSchemaLookup } from '../registry/schema-cache.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
@@ -35,20 +35,24 @@ export function registerRunCommand(program: Command): void {
         readiness: () => (worker === undefined ? { ready: false, reason: 'worker starting' } : { ready: true }),
       });
 
-      await ensureTopics(kafka, [{ topic: env.MASKER_AUDIT_TOPIC }]);
       const auditSink = new KafkaAuditSink(kafka, env.MASKER_AUDIT_TOPIC, logger);
-      await auditSink.start();
-      const policies = await openPolicyProvider({
-        routes,
-        policiesDir: opts.policies,
-        logger,
-        onEvent: (event) => {
-          auditSink.publish(event);
-          if (event.type === 'policy-applied') metrics.policyVersion.set({ policy: event.policy.name }, event.policy.version);
-        },
-      });
-      logger.info({ keyId: keys.active.id, policies: policies.description, routes: routes.map((r) => r.name), metricsPort: health?.port }, 'configuration loaded');
+      let policies: OpenedPolicyProvider | undefined;
+      const closeAll = async (): Promise<void> => {
+        await Promise.allSettled([policies?.stop(), auditSink.stop(), health?.close()]);
+      };
       try {
+        await ensureTopics(kafka, [{ topic: env.MASKER_AUDIT_TOPIC }]);
+        await auditSink.start();
+        policies = await openPolicyProvider({
+          routes,
+          policiesDir: opts.policies,
+          logger,
+          onEvent: (event) => {
+            auditSink.publish(event);
+            if (event.type === 'policy-applied') metrics.policyVersion.set({ policy: event.policy.name }, event.policy.version);
+          },
+        });
+        logger.info({ keyId: keys.active.id, policies: policies.description, routes: routes.map((r) => r.name), metricsPort: health?.port }, 'configuration loaded');
         worker = await startWorker({
           kafka, routes, lookup, keys, logger, metrics,
           policies: policies.provider,
@@ -60,7 +64,7 @@ export function registerRunCommand(program: Command): void {
           sessionTimeoutMs: env.MASKER_SESSION_TIMEOUT_MS,
         });
       } catch (err) {
-        await Promise.allSettled([policies.stop(), auditSink.stop(), health?.close()]);
+        await closeAll();
         throw err;
       }
       const running = worker;
@@ -74,6 +78,6 @@ export function registerRunCommand(program: Command): void {
         process.once('SIGTERM', shutdown);
         process.once('SIGINT', shutdown);
       });
-      await Promise.allSettled([policies.stop(), auditSink.stop(), health?.close()]);
+      await closeAll();
     });
 }

@@ -14,7 +14,17 @@ const schema = {
   ],
 };
 
+const wider = {
+  type: 'record',
+  name: 'Wider',
+  namespace: 'it.badinput',
+  fields: [...schema.fields, { name: 'extra', type: 'string' }],
+};
+
+const keySchema = { type: 'record', name: 'Key', namespace: 'it.badinput', fields: [{ name: 'email', type: 'string', 'confluent:tags': ['PII'] }] };
+
 const SECRET_EMAIL = 'leak.me.never@example.org';
+const MAX_RECORD_BYTES = 2_000;
 
 function frame(schemaId: number, body: Buffer): Buffer {
   const header = Buffer.alloc(5);
@@ -29,29 +39,42 @@ describe('bad input never reaches the target and is audited with an error code',
   const target = unique('it.staging.bad');
   let pipeline: TestPipeline;
 
-  // [label, value, expected error code]; the last record is good and must still be masked.
-  let cases: { label: string; value: Buffer; code: string | null }[];
+  // One record per class of bad (or awkward) input, with its expected outcome: an error code means
+  // quarantined; 'masked' / 'tombstone' mean it reached the target, masked.
+  let cases: { label: string; key?: Buffer | null; value: Buffer | null; headers?: Record<string, string>; code: string | null; outcome?: string }[];
 
   beforeAll(async () => {
     await createTopics(kafka, [source]);
     const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
     const good = await registry.encode(id, { id: 7, email: SECRET_EMAIL });
+    const { id: widerId } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(wider) }, { subject: `${source}-wider-value` });
+    const { id: keyId } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(keySchema) }, { subject: `${source}-key` });
+    const { id: jsonSchemaId } = await registry.register({ type: SchemaType.JSON, schema: JSON.stringify({ type: 'object' }) }, { subject: `${source}-json-value` });
+    const avroKey = await registry.encode(keyId, { email: SECRET_EMAIL });
     cases = [
       { label: 'no magic byte', value: Buffer.from(`{"email":"${SECRET_EMAIL}"}`), code: 'MASKER_WIRE_FORMAT' },
       { label: 'shorter than the header', value: Buffer.from([0, 0]), code: 'MASKER_WIRE_FORMAT' },
       { label: 'unknown schema id', value: frame(987_654, good.subarray(5)), code: 'MASKER_SCHEMA_NOT_FOUND' },
       { label: 'truncated Avro body', value: good.subarray(0, good.length - 4), code: 'MASKER_DECODE' },
       { label: 'trailing bytes', value: Buffer.concat([good, Buffer.from([1, 2, 3])]), code: 'MASKER_DECODE' },
-      { label: 'good record after the bad ones', value: good, code: null },
+      { label: 'wrong schema id for the body', value: frame(widerId, good.subarray(5)), code: 'MASKER_DECODE' },
+      { label: 'not an Avro schema (JSON Schema id)', value: frame(jsonSchemaId, Buffer.from(`{"email":"${SECRET_EMAIL}"}`)), code: 'MASKER_DECODE' },
+      { label: 'oversized record', value: await registry.encode(id, { id: 8, email: `${'x'.repeat(MAX_RECORD_BYTES)}${SECRET_EMAIL}` }), code: 'MASKER_RECORD_TOO_LARGE' },
+      { label: 'non-Avro key under key: mask', key: Buffer.from(SECRET_EMAIL), value: good, code: 'MASKER_KEY_FORMAT' },
+      { label: 'tombstone with a non-Avro key', key: Buffer.from(SECRET_EMAIL), value: null, code: 'MASKER_KEY_FORMAT' },
+      { label: 'tombstone with an Avro key', key: avroKey, value: null, code: null, outcome: 'tombstone' },
+      { label: 'PII in headers (headers: drop)', key: avroKey, value: good, headers: { 'x-email': SECRET_EMAIL }, code: null, outcome: 'masked' },
+      { label: 'null key, good value', key: null, value: good, code: null, outcome: 'masked' },
     ];
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: source, messages: cases.map((c) => ({ key: null, value: c.value })) });
+    await producer.send({ topic: source, messages: cases.map((c) => ({ key: c.key ?? null, value: c.value, ...(c.headers === undefined ? {} : { headers: c.headers }) })) });
     await producer.disconnect();
 
     pipeline = await startTestPipeline({
       route: { name: 'bad-input', source: { topic: source }, target: { topic: target }, policy: 'it-bad' },
       policiesDir: policyFolder({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'it-bad', rules: [] }),
+      maxRecordBytes: MAX_RECORD_BYTES,
     });
   });
 
@@ -60,12 +83,20 @@ describe('bad input never reaches the target and is audited with an error code',
     await deleteTopics(kafka, [source, target, pipeline?.auditTopic ?? '', pipeline?.quarantineTopic ?? ''].filter((t) => t !== ''));
   });
 
-  it('publishes only the good record, masked', async () => {
-    const out = await consumeAll(kafka, target, 1, { settleMs: 2_000 });
-    expect(out).toHaveLength(1);
-    const masked = (await registry.decode(out[0]!.value!)) as { id: number; email: string };
-    expect(masked.id).toBe(7);
-    expect(masked.email).not.toBe(SECRET_EMAIL);
+  it('publishes only the acceptable records, masked, without headers, and nothing raw', async () => {
+    const accepted = cases.filter((c) => c.code === null);
+    const out = await consumeAll(kafka, target, accepted.length, { settleMs: 2_000 });
+    expect(out).toHaveLength(accepted.length);
+    for (const message of out) {
+      expect(message.headers).toEqual({});
+      if (message.value !== null) {
+        const masked = (await registry.decode(message.value)) as { id: number; email: string };
+        expect(masked.id).toBe(7);
+      }
+      if (message.key !== null) expect(((await registry.decode(message.key)) as { email: string }).email).not.toBe(SECRET_EMAIL);
+    }
+    const bytes = Buffer.concat(out.flatMap((m) => [m.key ?? Buffer.alloc(0), m.value ?? Buffer.alloc(0)]));
+    expect(bytes.includes(SECRET_EMAIL)).toBe(false);
   });
 
   it('audits every record; the bad ones as quarantined with the right code and no value', async () => {
@@ -76,7 +107,7 @@ describe('bad input never reaches the target and is audited with an error code',
       const event = events.find((e) => e.source.offset === String(i));
       expect(event, c.label).toBeDefined();
       if (c.code === null) {
-        expect(event!.outcome, c.label).toBe('masked');
+        expect(event!.outcome, c.label).toBe(c.outcome);
       } else {
         expect(event!.outcome, c.label).toBe('quarantined');
         expect(event!.error?.code, c.label).toBe(c.code);
@@ -93,7 +124,7 @@ describe('bad input never reaches the target and is audited with an error code',
     expect(quarantined).toHaveLength(bad.length);
     for (const [i, c] of bad.entries()) {
       const q = quarantined[i]!;
-      expect(q.value?.equals(c.value), c.label).toBe(true);
+      expect(c.value === null ? q.value === null : q.value?.equals(c.value), c.label).toBe(true);
       expect(q.headers[QUARANTINE_HEADERS.code]?.toString(), c.label).toBe(c.code);
       expect(q.headers[QUARANTINE_HEADERS.topic]?.toString()).toBe(source);
     }

@@ -66,3 +66,32 @@ describe('masker run (the bin, as a separate process)', () => {
     expect(await worker.stop('SIGTERM')).toBe(0);
   });
 });
+
+describe('masker run refuses to start rather than guess', () => {
+  const kafka = testKafka();
+  const source = unique('it.cli.refuse');
+
+  beforeAll(async () => {
+    await createTopics(kafka, [source]);
+  });
+
+  afterAll(async () => {
+    await deleteTopics(kafka, [source]);
+  });
+
+  const route = (topic: string, policy: string): string =>
+    `apiVersion: masker/v1\nkind: Route\nname: refuse\nsource: { topic: ${topic} }\ntarget: { topic: ${topic}.masked }\npolicy: ${policy}\n`;
+  const policy = 'apiVersion: masker/v1\nkind: MaskingPolicy\nname: present\nrules: []\n';
+  const env = { MASKER_SECRET: 'cli-test-secret-0123456789abcdef', MASKER_GROUP_ID: unique('it-cli-refuse') };
+
+  it.each([
+    ['a route whose policy does not exist', () => route(source, 'absent'), policy, /MASKER_POLICY_MISSING: route refuse: policy "absent" not found/],
+    ['a route whose source topic does not exist', () => route(unique('it.nope'), 'present'), policy, /MASKER_CONFIG: route refuse: source topic .* does not exist/],
+    ['an invalid policy file', () => route(source, 'present'), 'apiVersion: masker/v1\nkind: MaskingPolicy\nname: present\nrules: [{ name: x, match: {}, action: explode }]\n', /MASKER_POLICY_INVALID/],
+  ])('exits 2 with a clear message for %s', async (_label, makeRoute, policyText, message) => {
+    const worker = startCliWorker(writeConfig(makeRoute(), policyText), env);
+    const code = await new Promise<number | null>((r) => worker.child.once('exit', (c) => r(c)));
+    expect(code).toBe(2);
+    expect(worker.stderr()).toMatch(message);
+  });
+});

@@ -6,6 +6,7 @@ import { parseRoute, type Route } from '../../../src/config/routes.js';
 import { parseKeyRing } from '../../../src/config/secrets.js';
 import { createKafka } from '../../../src/kafka/client.js';
 import { createLogger } from '../../../src/observability/logger.js';
+import type { PolicyProvider } from '../../../src/policy/active-policy.js';
 import { FilePolicyStore } from '../../../src/policy/file-policy-store.js';
 import { RegistryClient } from '../../../src/registry/registry-client.js';
 import { CachedSchemaLookup } from '../../../src/registry/schema-cache.js';
@@ -33,9 +34,16 @@ export function policyFolder(doc: object): string {
 /** Starts a real worker (in this process) on unique audit/quarantine topics and group. */
 export async function startTestPipeline(options: {
   route: Omit<Route, 'apiVersion' | 'kind' | 'envelope' | 'key' | 'headers' | 'allowHeaders'> & Partial<Route>;
-  policiesDir: string;
+  /** Policies folder; or a ready provider (e.g. a Redis watcher) via `policies`. */
+  policiesDir?: string;
+  policies?: PolicyProvider;
+  /** Default: the test environment's registry (a proxy in outage tests). */
+  registryUrl?: string;
+  maxRecordBytes?: number;
 }): Promise<TestPipeline> {
-  const { brokers, registryUrl } = endpoints();
+  const { brokers } = endpoints();
+  const registryUrl = options.registryUrl ?? endpoints().registryUrl;
+  const policies = options.policies ?? new FilePolicyStore(options.policiesDir ?? 'policies');
   const route = parseRoute({ apiVersion: 'masker/v1', kind: 'Route', ...options.route }, 'test route');
   const auditTopic = unique('it.audit');
   const quarantineTopic = unique('it.quarantine');
@@ -47,11 +55,11 @@ export async function startTestPipeline(options: {
     routes: [route],
     lookup: new CachedSchemaLookup(new RegistryClient({ url: registryUrl })),
     keys: parseKeyRing(TEST_SECRET, 'test'),
-    policies: new FilePolicyStore(options.policiesDir),
+    policies,
     groupId,
     auditTopic,
     quarantineTopic,
-    maxRecordBytes: 1024 * 1024,
+    maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
     logger,
   });
   return { route, auditTopic, quarantineTopic, groupId, kafka, stop: () => worker.stop() };
