@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { isMaskerError } from '../errors.js';
 import { registerDemoCommand } from './demo/demo-command.js';
+import { registerMaskCommand } from './mask-command.js';
 import { registerPolicyCommand } from './policy-command.js';
+import { registerPolicyValidateCommand } from './policy-validate-command.js';
 import { registerRunCommand } from './run-command.js';
 
 /** The `masker` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
@@ -13,6 +15,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerRunCommand(program);
   registerDemoCommand(program);
   registerPolicyCommand(program);
+  registerPolicyValidateCommand(program);
+  registerMaskCommand(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
@@ -22,7 +26,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`masker: ${err.code}: ${err.message}\n`);
       return err.disposition === 'fatal' ? 2 : 1;
     }
-    process.stderr.write(`masker: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    // kafkajs messages name brokers and topics; other libraries' messages (avsc) can quote record values,
+    // so for those only the error's name is printed.
+    const detail = err instanceof Error ? (err.name.startsWith('KafkaJS') ? `${err.name}: ${err.message}` : err.name) : typeof err;
+    process.stderr.write(`masker: unexpected error: ${detail}\n`);
     return 1;
   }
 }

@@ -3,7 +3,8 @@ import { KeyedHasher } from './crypto/keyed-hash.js';
 import type { KeyRing } from './keys.js';
 import type { CompiledPlan, FieldDecision } from './plan.js';
 import { planState } from './plan-internals.js';
-import { RecordContext } from './record-context.js';
+import { newKeyState, RecordContext } from './record-context.js';
+import { schemaPathOf } from './schema-tree.js';
 
 export interface MaskResult {
   /** A new value (unchanged subtrees are shared with the input, which is never mutated). */
@@ -22,14 +23,14 @@ export function maskRecord(plan: CompiledPlan, record: unknown, keys: KeyRing): 
   const state = planState(plan);
   if (state === undefined) throw new MaskerError('MASKER_PLAN', 'not a plan made by compilePlan');
 
-  let hashers = state.hashers.get(keys.active);
-  if (hashers === undefined) {
+  let keyState = state.byKey.get(keys.active);
+  if (keyState === undefined) {
     const secret = keys.active.secret;
-    hashers = state.domains.map((domain) => new KeyedHasher(secret, domain));
-    state.hashers.set(keys.active, hashers);
+    keyState = newKeyState(state.domains.map((domain) => new KeyedHasher(secret, domain)), state.resultCacheCount, state.shiftSpecs.length);
+    state.byKey.set(keys.active, keyState);
   }
 
-  const ctx = new RecordContext(hashers, state.shiftSpecs, state.decisionCount, state.useMemo);
+  const ctx = new RecordContext(keyState, state.shiftSpecs, state.decisionCount);
   let value: unknown;
   try {
     value = state.root === undefined ? record : state.root(record, ctx);
@@ -40,8 +41,8 @@ export function maskRecord(plan: CompiledPlan, record: unknown, keys: KeyRing): 
 
   if (!plan.schema.isValid(value)) {
     const paths: string[] = [];
-    plan.schema.isValid(value, { errorHook: (path: string[]) => void paths.push(path.join('.') || '$') });
-    throw new MaskerError('MASKER_OUTPUT_INVALID', `masked record does not validate against the schema at ${paths.slice(0, 5).join(', ')}`);
+    plan.schema.isValid(value, { errorHook: (path: string[]) => void paths.push(schemaPathOf(state.tree, path)) });
+    throw new MaskerError('MASKER_OUTPUT_INVALID', `masked record does not validate against the schema at ${[...new Set(paths)].slice(0, 5).join(', ')}`);
   }
 
   const fields: FieldDecision[] = [];

@@ -4,7 +4,7 @@ import type { Leaf, LeafContext } from './discovery.js';
 import { childContext, itemContext, makeLeaf } from './discovery.js';
 import { ARRAY_TOKEN, displayPath, MAP_TOKEN } from './path-glob.js';
 import type { Applier, RecordContext } from './record-context.js';
-import type { RecordNode, ScalarNode, SchemaNode } from './schema-tree.js';
+import type { RecordConstructor, RecordNode, ScalarNode, SchemaNode } from './schema-tree.js';
 
 /**
  * Turns a schema tree into appliers: closures that copy only the records, arrays and maps on the way to a
@@ -17,7 +17,8 @@ export interface LeafWork {
   readonly decisionIndex: number;
   /** `after.email (rule emails)`: names the failing field in MASKER_ACTION errors, never the value. */
   readonly label: string;
-  readonly ops: ReadonlyMap<ScalarNode, { readonly op: ScalarOp; readonly memoKey: string | undefined }>;
+  /** `cacheSlot`: last-result slot of a costly string operator (shared by equal operators). */
+  readonly ops: ReadonlyMap<ScalarNode, { readonly op: ScalarOp; readonly cacheSlot: number | undefined }>;
 }
 
 export interface BuilderHooks {
@@ -60,10 +61,10 @@ function actionError(label: string, err: unknown): MaskerError {
 function scalarApplier(work: LeafWork, scalar: ScalarNode): Applier | undefined {
   const entry = work.ops.get(scalar);
   if (entry === undefined) return undefined;
-  const { op, memoKey } = entry;
+  const { op, cacheSlot } = entry;
   const index = work.decisionIndex;
   const label = work.label;
-  if (memoKey === undefined) {
+  if (cacheSlot === undefined) {
     return (value, ctx) => {
       ctx.applied[index] = 1;
       try {
@@ -76,13 +77,11 @@ function scalarApplier(work: LeafWork, scalar: ScalarNode): Applier | undefined 
   return (value, ctx) => {
     ctx.applied[index] = 1;
     try {
-      const memo = ctx.memo;
-      if (memo === undefined || typeof value !== 'string') return op(value, ctx);
-      const key = memoKey + value;
-      const hit = memo.get(key);
-      if (hit !== undefined) return hit;
+      const state = ctx.keyState;
+      if (state.lastInput[cacheSlot] === value) return state.lastOutput[cacheSlot];
       const result = op(value, ctx);
-      memo.set(key, result);
+      state.lastInput[cacheSlot] = value;
+      state.lastOutput[cacheSlot] = result;
       return result;
     } catch (err) {
       throw actionError(label, err);
@@ -102,18 +101,43 @@ function recordApplier(node: RecordNode, ctx: LeafContext, hooks: BuilderHooks, 
   }
   if (names.length === 0) return undefined;
   const path = ctx.path;
-  const count = names.length;
+  const build = recordBuilder(node.fields.map((f) => f.name), names, appliers, node.recordConstructor);
   return (value, rc: RecordContext) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) throw shapeError(path, `record ${node.typeName}`);
     if (entersScope) rc.enterRow(value);
-    const source = value as Record<string, unknown>;
-    const out: Record<string, unknown> = { ...source };
-    for (let i = 0; i < count; i++) {
-      const name = names[i]!;
-      out[name] = appliers[i]!(source[name], rc);
-    }
-    return out;
+    return build(value as Record<string, unknown>, rc);
   };
+}
+
+type RecordBuild = (source: Record<string, unknown>, ctx: RecordContext) => object;
+
+/**
+ * A generated function building the output record in one step — every schema field copied, fields with
+ * work passed through their applier — as an instance of avsc's record class when there is one (the
+ * shape avsc decodes and encodes fastest, with its methods), else as an object literal. Field names are
+ * Avro names ([A-Za-z_][A-Za-z0-9_]*, checked again here) and go in as JSON strings.
+ */
+export function recordBuilder(
+  allFields: readonly string[],
+  worked: readonly string[],
+  appliers: readonly Applier[],
+  recordConstructor: RecordConstructor | undefined,
+): RecordBuild {
+  for (const name of allFields) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name === '__proto__') {
+      throw new MaskerError('MASKER_PLAN', `field name ${JSON.stringify(name)} is not supported (expected an Avro name other than __proto__)`);
+    }
+  }
+  const values = allFields.map((name) => {
+    const key = JSON.stringify(name);
+    const i = worked.indexOf(name);
+    return i < 0 ? `s[${key}]` : `a[${i}](s[${key}], c)`;
+  });
+  const body = recordConstructor === undefined
+    ? `return { ${allFields.map((name, i) => `${JSON.stringify(name)}: ${values[i]!}`).join(', ')} };`
+    : `return new R(${values.join(', ')});`;
+  const factory = new Function('a', 'R', `return function build(s, c) { ${body} };`) as (a: readonly Applier[], r: RecordConstructor | undefined) => RecordBuild;
+  return factory(appliers, recordConstructor);
 }
 
 function arrayApplier(items: Applier, path: string): Applier {
@@ -130,7 +154,12 @@ function mapApplier(values: Applier, path: string): Applier {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw shapeError(path, 'map');
     const source = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(source)) out[key] = values(source[key], ctx);
+    for (const key of Object.keys(source)) {
+      const masked = values(source[key], ctx);
+      // A map key is data: "__proto__" must become an own entry, not the output's prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: masked, enumerable: true, writable: true, configurable: true });
+      else out[key] = masked;
+    }
     return out;
   };
 }

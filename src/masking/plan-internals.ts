@@ -1,7 +1,7 @@
-import type { KeyedHasher } from './crypto/keyed-hash.js';
 import type { MaskingKey } from './keys.js';
 import type { CompiledPlan } from './plan.js';
-import type { Applier, ShiftRuntime } from './record-context.js';
+import type { Applier, KeyState, ShiftRuntime } from './record-context.js';
+import type { SchemaNode } from './schema-tree.js';
 
 /** The executable part of a plan, kept off the public CompiledPlan shape. */
 export interface PlanInternals {
@@ -11,19 +11,21 @@ export interface PlanInternals {
   readonly domains: readonly string[];
   readonly shiftSpecs: readonly ShiftRuntime[];
   readonly decisionCount: number;
-  /** Share costly string results between `before` and `after` of one record. */
-  readonly useMemo: boolean;
+  /** Number of result caches (one per distinct costly string operator). */
+  readonly resultCacheCount: number;
+  /** The schema tree, to name invalid output paths without map keys or indexes. */
+  readonly tree: SchemaNode;
 }
 
 interface PlanState extends PlanInternals {
-  /** Hashers per key object: built once per (plan, key), so rotation simply builds a new set. */
-  readonly hashers: WeakMap<MaskingKey, readonly KeyedHasher[]>;
+  /** Hashers and caches per key object: built once per (plan, key); a rotation builds a new set. */
+  readonly byKey: WeakMap<MaskingKey, KeyState>;
 }
 
 const STATE = new WeakMap<CompiledPlan, PlanState>();
 
 export function setPlanInternals(plan: CompiledPlan, internals: PlanInternals): void {
-  STATE.set(plan, { ...internals, hashers: new WeakMap() });
+  STATE.set(plan, { ...internals, byKey: new WeakMap() });
 }
 
 export function planState(plan: CompiledPlan): PlanState | undefined {

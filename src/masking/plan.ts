@@ -6,7 +6,7 @@ import type { Envelope, Leaf } from './discovery.js';
 import { DEBEZIUM_ROW_FIELDS, debeziumRoot, ROOT_CONTEXT, rowContext } from './discovery.js';
 import { entityReader } from './entity-reader.js';
 import type { BuilderHooks, LeafWork } from './plan-builder.js';
-import { buildApplier } from './plan-builder.js';
+import { buildApplier, recordBuilder } from './plan-builder.js';
 import { setPlanInternals } from './plan-internals.js';
 import type { ActionName, Policy, Rule } from './policy.js';
 import { displayPath } from './path-glob.js';
@@ -102,6 +102,16 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
   const chosenRules = new Set<number>();
   const unmatchedRedact: Rule = { name: UNMATCHED_RULE, match: { tags: ['PII'] }, action: 'redact', params: {} };
 
+  const resultSlots = new Map<string, number>();
+  /** Equal operators (same rule, same string type) share one result cache: `before.x` and `after.x`. */
+  const resultSlot = (key: string): number => {
+    let slot = resultSlots.get(key);
+    if (slot === undefined) {
+      slot = resultSlots.size;
+      resultSlots.set(key, slot);
+    }
+    return slot;
+  };
   const domainSlot = (domain: string): number => {
     let slot = domainSlots.get(domain);
     if (slot === undefined) {
@@ -131,7 +141,7 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
     if (rule.action === 'nullify' && !leaf.nullable) {
       return fail(`cannot apply: expects a nullable field (union with null), found ${leaf.scalars.map(describeScalar).join(' | ')}`);
     }
-    const ops = new Map<ScalarNode, { op: ScalarOp; memoKey: string | undefined }>();
+    const ops = new Map<ScalarNode, { op: ScalarOp; cacheSlot: number | undefined }>();
     for (const scalar of leaf.scalars) {
       const env: ActionEnv = {
         rule,
@@ -148,8 +158,8 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
         throw err;
       }
       if ('expects' in compiled) return fail(`cannot apply: expects ${compiled.expects}, found ${describeScalar(scalar)}`);
-      const memoKey = compiled.costly && scalar.scalar === 'string' ? `${ruleIndex}|${scalar.logicalType ?? ''}\u0000` : undefined;
-      ops.set(scalar, { op: compiled.op, memoKey });
+      const cacheSlot = compiled.costly && scalar.scalar === 'string' ? resultSlot(`${ruleIndex}|${scalar.logicalType ?? ''}`) : undefined;
+      ops.set(scalar, { op: compiled.op, cacheSlot });
     }
     const decisionIndex = decisions.push({ path, action: rule.action, rule: rule.name }) - 1;
     return { decisionIndex, label: `${path} (rule ${rule.name})`, ops };
@@ -165,6 +175,7 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
         const path = displayPath(leaf.path);
         if (policy.onUnmatchedSensitive === 'quarantine') {
           quarantinePaths.push(path);
+          warnings.push({ severity: 'warning', path, message: `field ${path} is sensitive (tags ${leaf.tags.join(', ')}) but no enabled rule covers it: every record is quarantined (onUnmatchedSensitive: quarantine)` });
           return undefined;
         }
         warnings.push({ severity: 'warning', path, message: `field ${path} is sensitive (tags ${leaf.tags.join(', ')}) but no enabled rule covers it: redacted (onUnmatchedSensitive: redact)` });
@@ -175,7 +186,13 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
     },
   };
 
-  const rootApplier = buildRootApplier(root, options.envelope, hooks);
+  let rootApplier: Applier | undefined;
+  try {
+    rootApplier = buildRootApplier(root, options.envelope, hooks);
+  } catch (err) {
+    if (!(err instanceof MaskerError)) throw err;
+    errors.push({ severity: 'error', message: err.message });
+  }
 
   policy.rules.forEach((rule, i) => {
     if (!matchedRules.has(i)) {
@@ -202,7 +219,8 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
     domains,
     shiftSpecs,
     decisionCount: decisions.length,
-    useMemo: options.envelope === 'debezium',
+    resultCacheCount: resultSlots.size,
+    tree: root,
   });
   return { plan, errors, warnings };
 }
@@ -221,13 +239,12 @@ function buildRootApplier(root: SchemaNode, envelope: Envelope, hooks: BuilderHo
     }
   }
   if (names.length === 0) return undefined;
+  const envelopeRecord = debeziumRoot(root);
+  const build = recordBuilder(envelopeRecord.fields.map((f) => f.name), names, appliers, envelopeRecord.recordConstructor);
   return (value, ctx) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new MaskerError('MASKER_RECORD_SHAPE', 'value does not match the schema (expected a Debezium envelope record)');
     }
-    const source = value as Record<string, unknown>;
-    const out: Record<string, unknown> = { ...source };
-    for (let i = 0; i < names.length; i++) out[names[i]!] = appliers[i]!(source[names[i]!], ctx);
-    return out;
+    return build(value as Record<string, unknown>, ctx);
   };
 }

@@ -14,23 +14,43 @@ export interface ShiftRuntime {
 
 const NULL_ENTITY = '\u0000null';
 
-/** Per-record state: which decisions applied, the current row, date shifts, and a small memo. */
+/**
+ * What a plan keeps per masking key: hashers per domain slot, and the last input → output of each costly
+ * operator and of each date-shift slot. Operators are deterministic for a key, so the last result can be
+ * reused whenever the same value comes again — above all `after.x` equal to `before.x` in an update — at
+ * the cost of one comparison, with no hashing of the value as a map key.
+ */
+export interface KeyState {
+  readonly hashers: readonly KeyedHasher[];
+  readonly lastInput: unknown[];
+  readonly lastOutput: unknown[];
+  readonly lastEntity: unknown[];
+  readonly lastShift: number[];
+}
+
+export function newKeyState(hashers: readonly KeyedHasher[], resultSlots: number, shiftSlots: number): KeyState {
+  return {
+    hashers,
+    lastInput: new Array<unknown>(resultSlots).fill(undefined),
+    lastOutput: new Array<unknown>(resultSlots).fill(undefined),
+    lastEntity: new Array<unknown>(shiftSlots).fill(undefined),
+    lastShift: new Array<number>(shiftSlots).fill(0),
+  };
+}
+
+/** Per-record state: which decisions applied, the current row, and the date shifts of that row. */
 export class RecordContext implements ActionRuntime {
   readonly applied: Uint8Array;
+  readonly keyState: KeyState;
+  private readonly hashers: readonly KeyedHasher[];
   private readonly shifts: Float64Array;
   private row: unknown = undefined;
-  /** Results of costly string operators, shared by `before` and `after` (often equal values). */
-  memo: Map<string, unknown> | undefined;
 
-  constructor(
-    private readonly hashers: readonly KeyedHasher[],
-    private readonly shiftSpecs: readonly ShiftRuntime[],
-    decisionCount: number,
-    useMemo: boolean,
-  ) {
+  constructor(keyState: KeyState, private readonly shiftSpecs: readonly ShiftRuntime[], decisionCount: number) {
     this.applied = new Uint8Array(decisionCount);
+    this.keyState = keyState;
+    this.hashers = keyState.hashers;
     this.shifts = new Float64Array(shiftSpecs.length);
-    this.memo = useMemo ? new Map() : undefined;
   }
 
   hasher(slot: number): KeyedHasher {
@@ -55,18 +75,18 @@ export class RecordContext implements ActionRuntime {
   private computeShift(slot: number): number {
     const spec = this.shiftSpecs[slot]!;
     const entity = spec.readEntity(this.row);
-    const memoKey = this.memo !== undefined && (typeof entity === 'string' || typeof entity === 'number') ? `\u0001${slot}\u0000${entity}` : undefined;
-    if (memoKey !== undefined) {
-      const hit = this.memo?.get(memoKey);
-      if (typeof hit === 'number') return hit;
-    }
+    const cacheable = typeof entity === 'string' || typeof entity === 'number';
+    if (cacheable && this.keyState.lastEntity[slot] === entity) return this.keyState.lastShift[slot]!;
     const hasher = this.hasher(spec.domainSlot);
     const digest = entity instanceof Uint8Array
       ? hasher.digestBytes(entity)
       : hasher.digestString(entity === null || entity === undefined ? NULL_ENTITY : String(entity));
     const magnitude = 1 + (readU32(digest, 0) % spec.maxDays);
     const days = (digest[4]! & 1) === 1 ? -magnitude : magnitude;
-    if (memoKey !== undefined) this.memo?.set(memoKey, days);
+    if (cacheable) {
+      this.keyState.lastEntity[slot] = entity;
+      this.keyState.lastShift[slot] = days;
+    }
     return days;
   }
 }

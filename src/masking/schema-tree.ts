@@ -30,11 +30,15 @@ export interface FieldNode {
   readonly node: SchemaNode;
 }
 
+/** avsc's generated record class: `new Ctor(v0, v1, …)` takes field values in schema order. */
+export type RecordConstructor = new (...values: unknown[]) => object;
+
 export interface RecordNode {
   readonly kind: 'record';
   readonly typeName: string;
   readonly branchName: string;
   readonly fields: readonly FieldNode[];
+  readonly recordConstructor: RecordConstructor | undefined;
 }
 
 export interface ArrayNode { readonly kind: 'array'; readonly branchName: string; readonly items: SchemaNode }
@@ -147,7 +151,9 @@ class TreeBuilder {
       return { name: f.name, tags: fieldTags(jf, fieldWhere), node: this.build(f.type, jf['type'], fieldWhere) };
     });
     this.recordStack.pop();
-    return { kind: 'record', typeName: fullName, branchName: fullName, fields };
+    const ctor = (type as unknown as { recordConstructor?: unknown }).recordConstructor;
+    const recordConstructor = typeof ctor === 'function' ? (ctor as RecordConstructor) : undefined;
+    return { kind: 'record', typeName: fullName, branchName: fullName, fields, recordConstructor };
   }
 
   private scalar(type: Type, json: unknown, where: string): ScalarNode {
@@ -199,4 +205,32 @@ export function scalarTypeNames(node: ScalarNode): string[] {
 export function describeScalar(node: ScalarNode): string {
   const base = node.typeName !== undefined ? `${node.scalar} ${node.typeName}` : node.scalar;
   return node.logicalType === undefined ? base : `${base} (logicalType ${node.logicalType})`;
+}
+
+/**
+ * Turns an avsc validation path (field names, array indexes, map keys, wrapped-union branch names) into a
+ * field path that cannot carry data: indexes become `[]`, map keys `{}`, branch names are dropped.
+ */
+export function schemaPathOf(root: SchemaNode, segments: readonly string[]): string {
+  let nodes: readonly SchemaNode[] = [root];
+  let out = '';
+  for (const segment of segments) {
+    const expanded = nodes.flatMap((n) => (n.kind === 'union' ? n.branches : [n]));
+    const field = expanded.flatMap((n) => (n.kind === 'record' ? n.fields : [])).find((f) => f.name === segment);
+    if (field !== undefined) {
+      out = out === '' ? segment : `${out}.${segment}`;
+      nodes = [field.node];
+      continue;
+    }
+    const branch = expanded.find((n) => n.kind !== 'union' && n.branchName === segment);
+    if (branch !== undefined) {
+      nodes = [branch];
+      continue;
+    }
+    const container = expanded.find((n): n is ArrayNode | MapNode => n.kind === 'array' || n.kind === 'map');
+    if (container === undefined) return `${out === '' ? '$' : out}…`;
+    out += container.kind === 'array' ? '[]' : '{}';
+    nodes = [container.kind === 'array' ? container.items : container.values];
+  }
+  return out === '' ? '$' : out;
 }

@@ -45,6 +45,13 @@ export function isStringLike(scalar: ScalarNode): boolean {
   return scalar.scalar === 'string' && scalar.logicalType !== 'uuid';
 }
 
+/** avsc accepts longs (as JS numbers) only within ±(2^53 - 2). */
+export const AVRO_LONG_MAX = 9_007_199_254_740_990;
+
+export function isAvroLong(n: number): boolean {
+  return Number.isInteger(n) && n >= -AVRO_LONG_MAX && n <= AVRO_LONG_MAX;
+}
+
 export const TIMESTAMP_UNITS: Readonly<Record<string, number>> = {
   'timestamp-millis': 86_400_000,
   'local-timestamp-millis': 86_400_000,

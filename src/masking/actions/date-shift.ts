@@ -1,7 +1,7 @@
 import { MaskerError } from '../../errors.js';
 import type { DateShiftParams } from '../policy-params.js';
 import type { ActionEnv, CompiledAction } from './action-types.js';
-import { TIMESTAMP_UNITS, unsupported } from './action-types.js';
+import { isAvroLong, TIMESTAMP_UNITS, unsupported } from './action-types.js';
 
 const DAY_MS = 86_400_000;
 const INT_MIN = -2147483648;
@@ -34,7 +34,7 @@ export function compileDateShift(params: DateShiftParams, env: ActionEnv): Compi
     return {
       op: (value, rt) => {
         const shifted = (value as number) + rt.shiftDays(slot) * unit;
-        if (!Number.isSafeInteger(shifted)) throw new MaskerError('MASKER_ACTION', 'shifted timestamp is not a safe integer');
+        if (!isAvroLong(shifted)) throw new MaskerError('MASKER_ACTION', 'shifted timestamp is out of the long range');
         return shifted;
       },
       costly: false,

@@ -4,7 +4,7 @@ import { fakeUuid, normalizeForFormat, PSEUDONYM_GENERATORS } from '../formats/p
 import type { HashParams, PseudonymizeParams } from '../policy-params.js';
 import type { ScalarNode } from '../schema-tree.js';
 import type { ActionEnv, CompiledAction } from './action-types.js';
-import { unsupported } from './action-types.js';
+import { AVRO_LONG_MAX, unsupported } from './action-types.js';
 
 /** Digest of any scalar value: strings and enum symbols as UTF-8, bytes/fixed raw, numbers in decimal. */
 function digestOf(hasher: KeyedHasher, value: unknown): Uint8Array {
@@ -23,7 +23,7 @@ function encodeDigest(digest: Uint8Array, encoding: HashParams['encoding']): str
  * `hash`: keyed HMAC-SHA256 (see KeyedHasher), shaped to the field's type:
  * string → hex/base64/base64url text (truncated to `length` characters; uuid strings → a UUID),
  * bytes → the digest (`length` bytes, default 32), fixed → `size` bytes, int → [0, 2^31),
- * long → [0, 2^53), float/double → an integer in [0, 2^24), enum → a symbol chosen by the digest.
+ * long → [0, 2^53 - 2] (what avsc accepts), float/double → an integer in [0, 2^24), enum → a symbol chosen by the digest.
  * boolean and decimal fields are refused (a hash of them reveals too much or breaks precision).
  */
 export function compileHash(params: HashParams, env: ActionEnv): CompiledAction {
@@ -54,7 +54,7 @@ export function compileHash(params: HashParams, env: ActionEnv): CompiledAction 
     case 'int':
       return withDigest((d) => readU32(d, 0) & 0x7fffffff);
     case 'long':
-      return withDigest((d) => readU53(d, 0));
+      return withDigest((d) => readU53(d, 0) % (AVRO_LONG_MAX + 1));
     case 'float':
     case 'double':
       return withDigest((d) => readU32(d, 0) >>> 8);

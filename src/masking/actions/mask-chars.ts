@@ -1,7 +1,7 @@
 import type { GeneralizeParams, MaskParams } from '../policy-params.js';
 import type { ScalarNode } from '../schema-tree.js';
 import type { CompiledAction } from './action-types.js';
-import { isStringLike, unsupported } from './action-types.js';
+import { AVRO_LONG_MAX, isStringLike, unsupported } from './action-types.js';
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
@@ -53,7 +53,7 @@ export function compileGeneralize(params: GeneralizeParams, scalar: ScalarNode):
     case 'int':
     case 'long': {
       if (!Number.isInteger(bucket)) return unsupported(`an integer bucket for ${scalar.scalar}`);
-      const min = scalar.scalar === 'int' ? INT_MIN : Number.MIN_SAFE_INTEGER;
+      const min = scalar.scalar === 'int' ? INT_MIN : -AVRO_LONG_MAX;
       return { op: (value) => Math.max(min, Math.floor((value as number) / bucket) * bucket), costly: false };
     }
     case 'float':

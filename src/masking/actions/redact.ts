@@ -1,6 +1,7 @@
 import type { RedactParams } from '../policy-params.js';
 import type { ScalarNode } from '../schema-tree.js';
 import type { CompiledAction } from './action-types.js';
+import { isAvroLong } from './action-types.js';
 
 type Constant = { value: unknown } | { expects: string };
 const unsupported = (expects: string): Constant => ({ expects });
@@ -42,7 +43,7 @@ function redactConstant(replacement: RedactParams['replacement'], s: ScalarNode)
       if (s.scalar === 'int' && !(Number.isInteger(replacement) && replacement >= INT_MIN && replacement <= INT_MAX)) {
         return unsupported('an int32 replacement');
       }
-      if (s.scalar === 'long' && !Number.isSafeInteger(replacement)) return unsupported('a safe-integer replacement for long');
+      if (s.scalar === 'long' && !isAvroLong(replacement)) return unsupported('a replacement within ±(2^53 - 2) for long');
       return { value: replacement };
     }
     case 'boolean':

@@ -1,4 +1,4 @@
-import { findingTag, findPii, replaceFindings } from '../formats/detectors.js';
+import { compileFinder, findingTag, replaceFindings } from '../formats/detectors.js';
 import { normalizeForFormat, PSEUDONYM_GENERATORS } from '../formats/pseudonyms.js';
 import type { DetectorName, PseudonymFormat, ScrubParams } from '../policy-params.js';
 import type { ActionEnv, CompiledAction } from './action-types.js';
@@ -22,13 +22,13 @@ const FORMAT_OF: Readonly<Record<DetectorName, PseudonymFormat>> = {
  */
 export function compileScrub(params: ScrubParams, env: ActionEnv): CompiledAction {
   if (!isStringLike(env.scalar)) return unsupported('string (not uuid)');
-  const enabled = new Set<DetectorName>(params.detectors);
+  const findPii = compileFinder(new Set<DetectorName>(params.detectors));
   if (params.replace === 'tag') {
     const tags = new Map<DetectorName, string>(params.detectors.map((d) => [d, findingTag(d)]));
     return {
       op: (value) => {
         const text = value as string;
-        return replaceFindings(text, findPii(text, enabled), (f) => tags.get(f.detector) ?? '[PII]');
+        return replaceFindings(text, findPii(text), (f) => tags.get(f.detector) ?? '[PII]');
       },
       costly: true,
     };
@@ -38,7 +38,7 @@ export function compileScrub(params: ScrubParams, env: ActionEnv): CompiledActio
     op: (value, rt) => {
       const text = value as string;
       const hasher = rt.hasher(slot);
-      return replaceFindings(text, findPii(text, enabled), (f) => {
+      return replaceFindings(text, findPii(text), (f) => {
         const format = FORMAT_OF[f.detector];
         return PSEUDONYM_GENERATORS[format](hasher.digestString(normalizeForFormat(format, f.text)));
       });

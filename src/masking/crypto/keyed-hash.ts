@@ -10,6 +10,9 @@ import { compress, SHA256_IV, writeState } from './sha256.js';
  * Strings are hashed as their UTF-8 bytes. This is a standard HMAC (reproducible with any HMAC library);
  * the domain padding only lets the engine pre-absorb key and domain into saved SHA-256 midstates, so a
  * value shorter than 56 bytes costs two compressions. One instance per (key, domain), cached by the plan.
+ *
+ * The digest methods return a shared 32-byte view that the next digest call (of any hasher) overwrites:
+ * read what you need from it at once, copy it to keep it (this saves an allocation per masked value).
  */
 export class KeyedHasher {
   private readonly innerState: Int32Array;
@@ -36,14 +39,14 @@ export class KeyedHasher {
     this.prefixLength = 64 + domainBlock.length;
   }
 
-  /** HMAC of the UTF-8 bytes of `text`. Returns a fresh 32-byte array. */
+  /** HMAC of the UTF-8 bytes of `text`, in the shared digest view (see class comment). */
   digestString(text: string): Uint8Array {
     ensureScratch(text.length * 3 + 72);
     const written = encoder.encodeInto(text, scratch).written;
     return this.finish(written);
   }
 
-  /** HMAC of raw bytes. Returns a fresh 32-byte array. */
+  /** HMAC of raw bytes, in the shared digest view (see class comment). */
   digestBytes(bytes: Uint8Array): Uint8Array {
     ensureScratch(bytes.length + 72);
     scratch.set(bytes, 0);
@@ -65,15 +68,15 @@ export class KeyedHasher {
     writeLength(outerBlock, 64, 64 + 32);
     state.set(this.outerState);
     compress(state, outerBlock, 0);
-    const out = new Uint8Array(32);
-    writeState(state, out, 0);
-    return out;
+    writeState(state, digestView, 0);
+    return digestView;
   }
 }
 
 const encoder = new TextEncoder();
 const state = new Int32Array(8);
 const outerBlock = new Uint8Array(64);
+const digestView = new Uint8Array(32);
 let scratch = new Uint8Array(1024);
 
 function ensureScratch(size: number): void {

@@ -80,13 +80,14 @@ export function fakeIpv6(d: Uint8Array): string {
   return groups.join(':');
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** A version-4-shaped UUID from the digest's first 16 bytes. */
 export function fakeUuid(d: Uint8Array): string {
-  const b = Array.from(d.subarray(0, 16));
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const hex = b.map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  const h = (i: number): string => HEX[d[i]!]!;
+  const v = HEX[(d[6]! & 0x0f) | 0x40]!;
+  const r = HEX[(d[8]! & 0x3f) | 0x80]!;
+  return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${v}${h(7)}-${r}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
 }
 
 /** A street line such as `742 Maple Avenue`. */

@@ -1,0 +1,201 @@
+/**
+ * Engine benchmark: decode → mask → encode of Debezium customer envelopes (27-field row, before + after),
+ * on one core, against plain decode → encode measured in the same run (this machine is shared: quote
+ * ratios, not absolute numbers). Slices of both loops alternate, and the median slice counts.
+ *
+ *   npm run bench:engine                      # ~10 s
+ *   BENCH_SLICE_MS=2000 BENCH_ROUNDS=5 BENCH_RECORDS=50000 npm run bench:engine
+ *   BENCH_SCENARIOS=bench:cdc-update,default:distinct-rows npm run bench:engine
+ *
+ * Scenarios: policy `bench` (bench-policy.yaml: the 6 sensitive fields name, email, phone, SSN, birth
+ * date, notes) or `default` (policies/default.yaml: every tagged field, 16 decisions per row), on
+ * `cdc-update` records (after = before with a changed note/timestamp/version, as an UPDATE looks) or
+ * `distinct-rows` (before and after are different customers: nothing shared, the worst case). Every
+ * record is a distinct customer. Results are printed and written to bench/results/ (git-ignored).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import { parse as parseYaml } from 'yaml';
+import type { CompiledPlan, KeyRing } from '../../src/masking/index.js';
+import { compilePlan, maskRecord, parsePolicy } from '../../src/masking/index.js';
+import type { Workload } from './customer-records.js';
+import { customerEnvelope, prng } from './customer-records.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SLICE_MS = Number(process.env['BENCH_SLICE_MS'] ?? 300);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const RECORDS = Number(process.env['BENCH_RECORDS'] ?? process.argv[2] ?? 10_000);
+/** `policy:workload` pairs. */
+const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'bench:cdc-update,bench:distinct-rows,default:cdc-update').split(',');
+
+const schemaJson: unknown = JSON.parse(readFileSync(`${ROOT}examples/customers-cdc.avsc`, 'utf8'));
+const type = avro.Type.forSchema(schemaJson as avro.Schema);
+const POLICY_FILES: Readonly<Record<string, string>> = { bench: 'bench/engine/bench-policy.yaml', default: 'policies/default.yaml' };
+
+function planFor(name: string): CompiledPlan {
+  const file = POLICY_FILES[name];
+  if (file === undefined) throw new Error(`unknown policy ${name} (bench | default)`);
+  const policy = parsePolicy(parseYaml(readFileSync(`${ROOT}${file}`, 'utf8')), file);
+  return compilePlan(type, policy, { envelope: 'debezium', schemaJson });
+}
+const secret = new TextEncoder().encode('bench-secret-0123456789abcdef');
+const keys: KeyRing = { active: { id: 'bench', secret }, keys: new Map([['bench', { id: 'bench', secret }]]) };
+
+type Loop = (buf: Buffer, value: unknown) => number;
+
+/** With --expose-gc (npm run bench:engine): retained heap is measured after a full collection. */
+const gc = (globalThis as { gc?: () => void }).gc;
+
+const baseline: Loop = (buf) => type.toBuffer(type.fromBuffer(buf)).length;
+
+/**
+ * Runs `loop` over the inputs for `ms` milliseconds of wall time; returns records per CPU second of this
+ * process (user + system), which other processes on a shared machine disturb far less than wall time.
+ */
+function slice(loop: Loop, buffers: readonly Buffer[], values: readonly unknown[], ms: number): number {
+  const deadline = process.hrtime.bigint() + BigInt(ms) * 1_000_000n;
+  const cpuStart = process.cpuUsage();
+  let count = 0;
+  let sink = 0;
+  let i = 0;
+  for (;;) {
+    for (let j = 0; j < 256; j++) {
+      sink += loop(buffers[i]!, values[i]);
+      i = i + 1 === buffers.length ? 0 : i + 1;
+    }
+    count += 256;
+    if (process.hrtime.bigint() >= deadline) break;
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  const seconds = (cpu.user + cpu.system) / 1e6;
+  if (sink < 0) console.log('unreachable');
+  return count / seconds;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
+}
+
+interface WorkloadResult {
+  readonly scenario: string;
+  readonly decisionsPerRecord: number;
+  readonly baselineRecPerSec: number;
+  readonly maskedRecPerSec: number;
+  readonly maskOnlyRecPerSec: number;
+  /** masked throughput / baseline throughput (1.0 = masking is free). */
+  readonly throughputRatio: number;
+  /** time spent masking per record / time spent decoding + encoding per record (≤ 1 is the target). */
+  readonly maskCostVsCodec: number;
+  /** Peak heap used while masking, and while only decoding + encoding (inputs included in both). */
+  readonly heapPeakMaskedMb: number;
+  readonly heapPeakPlainMb: number;
+  /** Heap still held after the scenario (full GC) minus before it: what the engine keeps (plan, caches). */
+  readonly heapRetainedMb: number | undefined;
+  readonly rssMb: number;
+}
+
+interface Inputs {
+  readonly buffers: readonly Buffer[];
+  readonly values: readonly unknown[];
+}
+
+const inputsByWorkload = new Map<Workload, Inputs>();
+
+function inputsFor(workload: Workload): Inputs {
+  let inputs = inputsByWorkload.get(workload);
+  if (inputs === undefined) {
+    const rand = prng(42);
+    const buffers: Buffer[] = [];
+    const values: unknown[] = [];
+    for (let i = 0; i < RECORDS; i++) {
+      const buf = type.toBuffer(customerEnvelope(i, workload, rand));
+      buffers.push(buf);
+      values.push(type.fromBuffer(buf));
+    }
+    inputs = { buffers, values };
+    inputsByWorkload.set(workload, inputs);
+  }
+  return inputs;
+}
+
+function run(scenario: string): WorkloadResult {
+  const [policyName = '', workloadName = ''] = scenario.split(':');
+  const workload = workloadName as Workload;
+  const plan = planFor(policyName);
+  const masked: Loop = (buf) => type.toBuffer(maskRecord(plan, type.fromBuffer(buf), keys).value).length;
+  const maskOnly: Loop = (_buf, value) => maskRecord(plan, value, keys).fields.length;
+  const { buffers, values } = inputsFor(workload);
+  // Sanity: the masked output of the first record holds none of its raw PII.
+  const first = values[0] as { before: { email: string; name: string; ssn: string } };
+  const out = type.toBuffer(maskRecord(plan, values[0], keys).value);
+  for (const raw of [first.before.email, first.before.name, first.before.ssn, '4111 1111 1111 1111']) {
+    if (out.includes(Buffer.from(raw))) throw new Error(`benchmark sanity check failed: a raw value survived in ${workload}`);
+  }
+
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  slice(masked, buffers, values, 300);
+  slice(maskOnly, buffers, values, 200);
+  const base: number[] = [];
+  const mask: number[] = [];
+  const only: number[] = [];
+  let peakPlain = 0;
+  let peakMasked = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    base.push(slice(baseline, buffers, values, SLICE_MS));
+    peakPlain = Math.max(peakPlain, process.memoryUsage().heapUsed);
+    mask.push(slice(masked, buffers, values, SLICE_MS));
+    peakMasked = Math.max(peakMasked, process.memoryUsage().heapUsed);
+    only.push(slice(maskOnly, buffers, values, SLICE_MS / 2));
+  }
+  let retained: number | undefined;
+  if (gc !== undefined) {
+    gc();
+    retained = process.memoryUsage().heapUsed - heapBefore;
+  }
+  const b = median(base);
+  const m = median(mask);
+  const perRecordMask = 1 / m - 1 / b;
+  return {
+    scenario,
+    decisionsPerRecord: plan.decisions.length,
+    baselineRecPerSec: Math.round(b),
+    maskedRecPerSec: Math.round(m),
+    maskOnlyRecPerSec: Math.round(median(only)),
+    throughputRatio: Number((m / b).toFixed(3)),
+    maskCostVsCodec: Number((perRecordMask / (1 / b)).toFixed(3)),
+    heapPeakMaskedMb: Number(mb(peakMasked)),
+    heapPeakPlainMb: Number(mb(peakPlain)),
+    heapRetainedMb: retained === undefined ? undefined : Number(mb(retained)),
+    rssMb: Number(mb(process.memoryUsage().rss)),
+  };
+}
+
+// Warm up both loops once before any scenario: the first masked records change the object shapes avsc's
+// encoder sees, and the first scenario would otherwise be measured while V8 re-optimises.
+{
+  const { buffers, values } = inputsFor('cdc-update');
+  const warmPlan = planFor('bench');
+  slice((buf) => type.toBuffer(maskRecord(warmPlan, type.fromBuffer(buf), keys).value).length, buffers, values, 600);
+  slice(baseline, buffers, values, 600);
+}
+const results = SCENARIOS.map(run);
+console.log(`engine benchmark: ${RECORDS} distinct records, ${ROUNDS} rounds × ${SLICE_MS} ms slices, node ${process.version}, one core; rates per CPU second`);
+console.log('policy:workload          decode+encode  decode+mask+encode  mask only   throughput  mask cost vs    heap peak MB     retained');
+console.log('                         rec/s          rec/s               rec/s       ratio       decode+encode   masked/plain     MB');
+for (const r of results) {
+  console.log(
+    `${r.scenario.padEnd(25)}${String(r.baselineRecPerSec).padEnd(15)}${String(r.maskedRecPerSec).padEnd(20)}${String(r.maskOnlyRecPerSec).padEnd(12)}` +
+      `${r.throughputRatio.toFixed(2).padEnd(12)}${r.maskCostVsCodec.toFixed(2).padEnd(16)}${`${r.heapPeakMaskedMb}/${r.heapPeakPlainMb}`.padEnd(17)}${r.heapRetainedMb ?? 'n/a (node --expose-gc)'}`,
+  );
+}
+mkdirSync(`${ROOT}bench/results`, { recursive: true });
+const file = `${ROOT}bench/results/engine-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, `${JSON.stringify({ records: RECORDS, rounds: ROUNDS, sliceMs: SLICE_MS, node: process.version, results }, null, 2)}\n`);
+console.log(`results written to ${file}`);

@@ -1,0 +1,172 @@
+import avro from 'avsc';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { CompiledPlan, Policy } from '../../src/masking/index.js';
+import { compilePlan, maskRecord, parsePolicy, PSEUDONYM_FORMATS } from '../../src/masking/index.js';
+import { keyRing } from '../unit/masking/support.js';
+import { fieldSpec, rowSchema, rowValue, sensitiveString, sensitiveValues } from './random-schemas.js';
+
+const keys = keyRing('property-secret-0123456789');
+/** Raise with MASKER_PROPERTY_RUNS for a deeper search (CI keeps the default short). */
+const RUNS = Number(process.env['MASKER_PROPERTY_RUNS'] ?? 150);
+
+type Pick = (options: readonly string[]) => string;
+
+/** Rules by type (first match wins): every action here can apply to every field it matches. */
+function randomPolicy(choose: Pick, format: string): Policy {
+  const action = (name: string, options: readonly string[], tags: string[], type?: string[]): Record<string, unknown> => {
+    const chosen = choose(options);
+    const [act, param] = chosen.split(':');
+    const params: Record<string, unknown> | undefined =
+      act === 'pseudonymize' ? { format } :
+      act === 'mask' ? { keepFirst: 1, keepLast: 1 } :
+      act === 'generalize' ? (param === 'prefix' ? { keepPrefix: 3 } : { bucket: param === 'half' ? 0.5 : 10 }) :
+      undefined;
+    return { name, match: { tags, ...(type === undefined ? {} : { type }) }, action: act, ...(params === undefined ? {} : { params }) };
+  };
+  return parsePolicy({
+    apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'property',
+    rules: [
+      action('multi', ['redact', 'hash'], ['MULTI']),
+      action('iso', ['date-shift', 'redact'], ['ISO']),
+      action('uuids', ['redact', 'hash'], ['PII'], ['uuid']),
+      action('dates', ['date-shift', 'redact', 'hash'], ['PII'], ['date', 'timestamp-millis']),
+      action('strings', ['redact', 'hash', 'pseudonymize', 'mask', 'generalize:prefix'], ['PII'], ['string']),
+      action('ints', ['redact', 'hash', 'generalize:ten'], ['PII'], ['int', 'long']),
+      action('floats', ['redact', 'generalize:half'], ['PII'], ['float', 'double']),
+      action('blobs', ['redact', 'hash'], ['PII'], ['bytes', 'fixed']),
+    ],
+  }, 'property-policy');
+}
+
+interface Case {
+  readonly json: unknown;
+  readonly type: avro.Type;
+  readonly policy: Policy;
+  readonly plan: CompiledPlan;
+  readonly record: unknown;
+}
+
+const debeziumOf = (row: Record<string, unknown>): Record<string, unknown> => ({
+  type: 'record', name: 'Envelope', fields: [
+    { name: 'before', type: ['null', row], default: null },
+    { name: 'after', type: ['null', row['name']], default: null },
+    { name: 'op', type: 'string' },
+    { name: 'ts_ms', type: ['null', 'long'], default: null },
+    { name: 'source', type: { type: 'record', name: 'Source', fields: [{ name: 'db', type: 'string' }, { name: 'table', type: 'string' }] } },
+  ],
+});
+
+const caseArb: fc.Arbitrary<Case> = fc
+  .record({
+    specs: fc.array(fieldSpec, { minLength: 1, maxLength: 8 }),
+    debezium: fc.boolean(),
+    choose: fc.func(fc.nat()),
+    format: fc.constantFrom(...PSEUDONYM_FORMATS.filter((f) => f !== 'uuid')),
+  })
+  .chain(({ specs, debezium, choose, format }) => {
+    const row = rowSchema(specs, 'Row');
+    const json = debezium ? debeziumOf(row) : row;
+    const type = avro.Type.forSchema(json as avro.Schema);
+    const pick: Pick = (options) => options[choose(options.join()) % options.length]!;
+    const policy = randomPolicy(pick, format);
+    const plan = compilePlan(type, policy, { envelope: debezium ? 'debezium' : 'none', schemaJson: json });
+    const value = rowValue(specs);
+    const record: fc.Arbitrary<unknown> = debezium
+      ? fc.record({
+        before: fc.option(value, { nil: null }),
+        after: fc.option(value, { nil: null }),
+        op: fc.constantFrom('c', 'u', 'd', 'r'),
+        ts_ms: fc.option(fc.integer({ min: 0, max: 9_007_199_254_740_990 }), { nil: null }),
+        source: fc.record({ db: fc.constant('inventory'), table: fc.constant('customers') }),
+      })
+      : value;
+    return record.map((r) => ({ json, type, policy, plan, record: r }));
+  });
+
+/** Untagged leaves (outside any tagged field) must come out deep-equal. */
+function expectUntouched(schemaJson: unknown, input: unknown, output: unknown): void {
+  if (input === null || input === undefined) {
+    expect(output).toEqual(input);
+    return;
+  }
+  if (Array.isArray(schemaJson)) {
+    const complex = schemaJson.find((b) => typeof b === 'object' && b !== null);
+    expectUntouched(complex ?? schemaJson.find((b) => b !== 'null'), input, output);
+    return;
+  }
+  if (typeof schemaJson === 'object' && schemaJson !== null) {
+    const s = schemaJson as { type: unknown; fields?: { name: string; type: unknown; 'confluent:tags'?: string[] }[]; items?: unknown; values?: unknown };
+    if (s.type === 'record' && s.fields !== undefined) {
+      for (const f of s.fields) {
+        if ((f['confluent:tags'] ?? []).length > 0) continue;
+        expectUntouched(f.type, (input as Record<string, unknown>)[f.name], (output as Record<string, unknown>)[f.name]);
+      }
+      return;
+    }
+    if (s.type === 'array') {
+      (input as unknown[]).forEach((v, i) => expectUntouched(s.items, v, (output as unknown[])[i]));
+      return;
+    }
+    if (s.type === 'map') {
+      for (const [k, v] of Object.entries(input as Record<string, unknown>)) expectUntouched(s.values, v, (output as Record<string, unknown>)[k]);
+      return;
+    }
+  }
+  expect(output).toEqual(input);
+}
+
+describe('masking properties (random schemas and records)', () => {
+  it('no raw sensitive value appears anywhere in the encoded output', () => {
+    fc.assert(fc.property(caseArb, (c) => {
+      const encoded = c.type.toBuffer(maskRecord(c.plan, c.record, keys).value);
+      for (const raw of sensitiveValues(c.record)) expect(encoded.includes(raw)).toBe(false);
+    }), { numRuns: RUNS });
+  });
+
+  it('non-sensitive fields come out identical, metadata included', () => {
+    fc.assert(fc.property(caseArb, (c) => {
+      const out = maskRecord(c.plan, c.record, keys).value;
+      if (c.plan.envelope === 'debezium') {
+        const row = ((c.json as { fields: { type: unknown[] }[] }).fields[0]?.type[1]);
+        const i = c.record as Record<string, unknown>;
+        const o = out as Record<string, unknown>;
+        expectUntouched(row, i['before'], o['before']);
+        expectUntouched(row, i['after'], o['after']);
+        for (const meta of ['op', 'ts_ms', 'source']) expect(o[meta]).toEqual(i[meta]);
+      } else {
+        expectUntouched(c.json, c.record, out);
+      }
+    }), { numRuns: RUNS });
+  });
+
+  it('the output validates against the schema, and masking is deterministic', () => {
+    fc.assert(fc.property(caseArb, (c) => {
+      const once = maskRecord(c.plan, c.record, keys).value;
+      expect(c.type.isValid(once)).toBe(true);
+      const again = compilePlan(c.type, c.policy, { envelope: c.plan.envelope, schemaJson: c.json });
+      expect(c.type.toBuffer(maskRecord(again, c.record, keys).value).equals(c.type.toBuffer(once))).toBe(true);
+    }), { numRuns: RUNS });
+  });
+
+  it('two fields with the same domain and the same input get the same pseudonym', () => {
+    const json = {
+      type: 'record', name: 'Same', fields: [
+        { name: 'a', type: 'string', 'confluent:tags': ['PII', 'A'] },
+        { name: 'b', type: ['null', 'string'], 'confluent:tags': ['PII', 'B'] },
+        { name: 'c', type: { type: 'array', items: 'string' }, 'confluent:tags': ['PII', 'C'] },
+      ],
+    };
+    const type = avro.Type.forSchema(json as avro.Schema);
+    fc.assert(fc.property(fc.constantFrom(...PSEUDONYM_FORMATS.filter((f) => f !== 'uuid')), sensitiveString, (format, input) => {
+      const rule = (name: string, tag: string): Record<string, unknown> => ({ name, match: { tags: [tag] }, action: 'pseudonymize', params: { format, domain: 'shared' } });
+      const policy = parsePolicy({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'same', rules: [rule('one', 'A'), rule('two', 'B'), rule('three', 'C')] }, 'same');
+      const plan = compilePlan(type, policy, { envelope: 'none', schemaJson: json });
+      const out = maskRecord(plan, { a: input, b: input, c: [input, input] }, keys).value as { a: string; b: string; c: string[] };
+      expect(out.b).toBe(out.a);
+      expect(out.c).toEqual([out.a, out.a]);
+      expect(out.a).not.toBe(input);
+    }), { numRuns: RUNS });
+  });
+});
+

@@ -1,0 +1,168 @@
+import fc from 'fast-check';
+
+/**
+ * Random Avro schemas and records for the masking properties. Sensitive leaves carry `confluent:tags`
+ * and get distinctive values (strings start with `SENS` + ≥ 10 upper-case characters, bytes with the
+ * bytes of `SENS`), so "no raw sensitive value appears in the output" cannot trip over short values
+ * such as "a" that legitimately occur elsewhere. Non-sensitive strings use lower-case letters and digits
+ * only, so they never look sensitive.
+ */
+
+export const LEAF_KINDS = [
+  'string', 'nullable-string', 'int', 'long', 'float', 'double', 'boolean', 'bytes', 'fixed', 'enum',
+  'date', 'timestamp-millis', 'uuid', 'iso-date', 'multi',
+] as const;
+export type LeafKind = (typeof LEAF_KINDS)[number];
+
+export const CONTAINERS = ['none', 'array', 'map', 'record', 'nullable-record'] as const;
+export type Container = (typeof CONTAINERS)[number];
+
+export interface FieldSpec {
+  readonly kind: LeafKind;
+  readonly sensitive: boolean;
+  readonly container: Container;
+}
+
+export const SENSITIVE_PREFIX = 'SENS';
+
+const upper = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.split(''));
+const lower = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789 '.split(''));
+
+export const sensitiveString = fc.string({ unit: upper, minLength: 10, maxLength: 24 }).map((s) => `${SENSITIVE_PREFIX}${s}`);
+const plainString = fc.string({ unit: lower, maxLength: 12 });
+const sensitiveBytes = fc.uint8Array({ minLength: 8, maxLength: 16 }).map((b) => Buffer.concat([Buffer.from(SENSITIVE_PREFIX), Buffer.from(b)]));
+const plainBytes = fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b.map((x) => x & 0x7f)));
+/** avsc accepts longs within ±(2^53 - 2). */
+const avroLong = fc.integer({ min: -9_007_199_254_740_990, max: 9_007_199_254_740_990 });
+const isoDate = fc.integer({ min: -3650, max: 30_000 }).map((days) => new Date(days * 86_400_000).toISOString().slice(0, 10));
+
+export const fieldSpec: fc.Arbitrary<FieldSpec> = fc.record({
+  kind: fc.constantFrom(...LEAF_KINDS),
+  sensitive: fc.boolean(),
+  container: fc.constantFrom(...CONTAINERS),
+});
+
+let counter = 0;
+
+function leafType(kind: LeafKind): unknown {
+  switch (kind) {
+    case 'nullable-string':
+      return ['null', 'string'];
+    case 'fixed':
+      return { type: 'fixed', name: `Fx${counter++}`, size: 16 };
+    case 'enum':
+      return { type: 'enum', name: `En${counter++}`, symbols: ['A', 'B', 'C'] };
+    case 'date':
+      return { type: 'int', logicalType: 'date' };
+    case 'timestamp-millis':
+      return { type: 'long', logicalType: 'timestamp-millis' };
+    case 'uuid':
+      return { type: 'string', logicalType: 'uuid' };
+    case 'iso-date':
+      return 'string';
+    case 'multi':
+      return ['null', 'string', 'long'];
+    default:
+      return kind;
+  }
+}
+
+function leafTags(spec: FieldSpec): string[] {
+  if (!spec.sensitive) return [];
+  if (spec.kind === 'multi') return ['PII', 'MULTI'];
+  if (spec.kind === 'iso-date') return ['PII', 'ISO'];
+  return ['PII'];
+}
+
+/** A row record schema (JSON) for the given field specs. */
+export function rowSchema(specs: readonly FieldSpec[], name: string): Record<string, unknown> {
+  const fields = specs.map((spec, i) => {
+    const leaf = leafType(spec.kind);
+    const tags = leafTags(spec);
+    const withTags = (f: Record<string, unknown>): Record<string, unknown> => (tags.length === 0 ? f : { ...f, 'confluent:tags': tags });
+    switch (spec.container) {
+      case 'none':
+        return withTags({ name: `f${i}`, type: leaf });
+      case 'array':
+        return withTags({ name: `f${i}`, type: { type: 'array', items: leaf } });
+      case 'map':
+        return withTags({ name: `f${i}`, type: { type: 'map', values: leaf } });
+      case 'record':
+      case 'nullable-record': {
+        const inner = { type: 'record', name: `${name}Inner${i}`, fields: [withTags({ name: 'v', type: leaf }), { name: 'note', type: 'string' }] };
+        return { name: `f${i}`, type: spec.container === 'record' ? inner : ['null', inner] };
+      }
+    }
+  });
+  return { type: 'record', name, fields };
+}
+
+function leafValue(spec: FieldSpec): fc.Arbitrary<unknown> {
+  const s = spec.sensitive;
+  switch (spec.kind) {
+    case 'string':
+      return s ? sensitiveString : plainString;
+    case 'nullable-string':
+      return fc.option(s ? sensitiveString : plainString, { nil: null });
+    case 'int':
+      return fc.integer();
+    case 'long':
+      return avroLong;
+    case 'float':
+      return fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map((x) => Math.fround(x));
+    case 'double':
+      return fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 });
+    case 'boolean':
+      return fc.boolean();
+    case 'bytes':
+      return s ? sensitiveBytes : plainBytes;
+    case 'fixed':
+      return fc.uint8Array({ minLength: 12, maxLength: 12 }).map((b) => Buffer.concat([s ? Buffer.from(SENSITIVE_PREFIX) : Buffer.alloc(4), Buffer.from(b)]));
+    case 'enum':
+      return fc.constantFrom('A', 'B', 'C');
+    case 'date':
+      return fc.integer({ min: -100_000, max: 100_000 });
+    case 'timestamp-millis':
+      return fc.integer({ min: 0, max: 4_000_000_000_000 });
+    case 'uuid':
+      return fc.uuid();
+    case 'iso-date':
+      return isoDate;
+    case 'multi':
+      return fc.oneof(fc.constant(null), s ? sensitiveString : plainString, avroLong);
+  }
+}
+
+/** A record value for the row schema built from the same specs. */
+export function rowValue(specs: readonly FieldSpec[]): fc.Arbitrary<Record<string, unknown>> {
+  const fields = specs.map((spec) => {
+    const leaf = leafValue(spec);
+    switch (spec.container) {
+      case 'none':
+        return leaf;
+      case 'array':
+        return fc.array(leaf, { maxLength: 3 });
+      case 'map':
+        return fc.dictionary(fc.string({ unit: lower, minLength: 1, maxLength: 4 }), leaf, { maxKeys: 3 });
+      case 'record':
+        return fc.record({ v: leaf, note: plainString });
+      case 'nullable-record':
+        return fc.option(fc.record({ v: leaf, note: plainString }), { nil: null });
+    }
+  });
+  return fc.tuple(...fields).map((values) => Object.fromEntries(values.map((v, i) => [`f${i}`, v])));
+}
+
+/** Every distinctive sensitive value inside a value (strings / buffers starting with SENS). */
+export function sensitiveValues(value: unknown, out: Buffer[] = []): Buffer[] {
+  if (typeof value === 'string') {
+    if (value.startsWith(SENSITIVE_PREFIX)) out.push(Buffer.from(value, 'utf8'));
+  } else if (Buffer.isBuffer(value)) {
+    if (value.subarray(0, 4).equals(Buffer.from(SENSITIVE_PREFIX))) out.push(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) sensitiveValues(v, out);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) sensitiveValues(v, out);
+  }
+  return out;
+}
