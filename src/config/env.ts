@@ -42,8 +42,9 @@ const envSchema = z.object({
   MASKER_BATCH_RECORDS: z.coerce.number().int().min(1).max(100_000).default(500),
   /** Consumer session timeout: how long a dead worker holds its partitions. Default 30000 (broker minimum 6000). */
   MASKER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
-  /** Records larger than this (key + value bytes) are quarantined. Default 1 MiB. */
-  MASKER_MAX_RECORD_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** Records larger than this (key + value bytes) are quarantined. Default 900 KiB: a masked record must
+   *  still fit the broker's message.max.bytes (1 MiB by default) with its headers. */
+  MASKER_MAX_RECORD_BYTES: z.coerce.number().int().positive().default(900 * 1024),
 });
 
 export type MaskerEnv = z.infer<typeof envSchema>;

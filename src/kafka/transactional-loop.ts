@@ -122,7 +122,11 @@ export class TransactionalLoop {
   private async commit(producer: Producer, topic: string, partition: number, outputs: readonly OutboundMessage[], lastOffset: string, log: Logger): Promise<void> {
     const tx = await producer.transaction();
     try {
-      if (outputs.length > 0) await tx.sendBatch({ acks: -1, topicMessages: groupByTopic(outputs) });
+      // One produce request per slice of at most MAX_REQUEST_BYTES: the broker refuses record batches
+      // larger than message.max.bytes (1 MiB by default), and 500 records plus their audit events exceed it.
+      for (const topicMessages of sliceBySize(groupByTopic(outputs), MAX_REQUEST_BYTES)) {
+        await tx.sendBatch({ acks: -1, topicMessages });
+      }
       await tx.sendOffsets({
         consumerGroupId: this.options.groupId,
         topics: [{ topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
@@ -153,6 +157,40 @@ export class TransactionalLoop {
     }
     return pending;
   }
+}
+
+/** Upper bound of the record bytes in one produce request; well under the broker's 1 MiB default. */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+function messageBytes(m: Message): number {
+  let size = 64 + (m.key?.length ?? 0) + (Buffer.isBuffer(m.value) ? m.value.length : 0);
+  for (const [name, value] of Object.entries(m.headers ?? {})) size += name.length + (Buffer.isBuffer(value) ? value.length : String(value).length);
+  return size;
+}
+
+/** Splits topic messages into requests of at most `limit` bytes each, keeping per-topic order. */
+export function sliceBySize(groups: { topic: string; messages: Message[] }[], limit: number): { topic: string; messages: Message[] }[][] {
+  const requests: { topic: string; messages: Message[] }[][] = [];
+  let current: { topic: string; messages: Message[] }[] = [];
+  let bytes = 0;
+  for (const group of groups) {
+    let slice: Message[] = [];
+    for (const message of group.messages) {
+      const size = messageBytes(message);
+      if (bytes + size > limit && bytes > 0) {
+        if (slice.length > 0) current.push({ topic: group.topic, messages: slice });
+        requests.push(current);
+        current = [];
+        slice = [];
+        bytes = 0;
+      }
+      slice.push(message);
+      bytes += size;
+    }
+    if (slice.length > 0) current.push({ topic: group.topic, messages: slice });
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
 }
 
 function toInbound(topic: string, partition: number, m: KafkaMessage): InboundRecord {

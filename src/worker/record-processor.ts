@@ -115,16 +115,18 @@ export class RecordProcessor {
     let decoded: unknown;
     try {
       decoded = schema.type.fromBuffer(frame.body);
-    } catch (cause) {
-      throw new MaskerError('MASKER_DECODE', `${where}: Avro body does not decode with schema id ${frame.schemaId}`, { cause });
+    } catch {
+      // No `cause`: avsc's messages can quote the record's bytes or values.
+      throw new MaskerError('MASKER_DECODE', `${where}: Avro body does not decode with schema id ${frame.schemaId}`);
     }
     const masked = plan.mask(decoded, this.keys);
     const targetSchemaId = await this.lookup.register(subject, schema.text);
     let body: Buffer;
     try {
       body = schema.type.toBuffer(masked.value);
-    } catch (cause) {
-      throw new MaskerError('MASKER_OUTPUT_INVALID', `${where}: masked record does not encode with schema id ${frame.schemaId}`, { cause });
+    } catch {
+      // No `cause`: avsc's "invalid ..." message quotes the (masked) value.
+      throw new MaskerError('MASKER_OUTPUT_INVALID', `${where}: masked record does not encode with schema id ${frame.schemaId}`);
     }
     return { bytes: writeFrame(targetSchemaId, body), sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields };
   }

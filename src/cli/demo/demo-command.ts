@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Partitioners, type Kafka } from 'kafkajs';
 import { loadEnv } from '../../config/env.js';
+import { MaskerError } from '../../errors.js';
 import { loadRoutes, type Route } from '../../config/routes.js';
 import { loadKeyRing, parseKeyRing } from '../../config/secrets.js';
 import { createKafka } from '../../kafka/client.js';
@@ -34,7 +35,7 @@ export function registerDemoCommand(program: Command): void {
     .action(async (opts: { customers: string }) => {
       const customers = Number(opts.customers);
       if (!Number.isInteger(customers) || customers < 2 || customers > 10_000) {
-        throw new Error('--customers: expected an integer between 2 and 10000');
+        throw new MaskerError('MASKER_INPUT', `--customers: expected an integer between 2 and 10000, got "${opts.customers}"`);
       }
       await runDemo({ customers, out: process.stdout });
     });

@@ -1,0 +1,47 @@
+import { SchemaType } from '@kafkajs/confluent-schema-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
+import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
+
+// 40 tagged fields: small records (~0.5 KB), but each audit event lists 40 masked fields (~2.5 KB).
+const FIELDS = Array.from({ length: 40 }, (_, i) => `pii_field_${String(i).padStart(2, '0')}`);
+const schema = {
+  type: 'record',
+  name: 'Big',
+  namespace: 'it.large',
+  fields: [{ name: 'n', type: 'int' }, ...FIELDS.map((name) => ({ name, type: 'string', 'confluent:tags': ['PII'] }))],
+};
+
+/** A full 500-record transaction's audit events add up to more than the broker's 1 MiB batch limit: it must still commit. */
+describe('full-size transactions', () => {
+  const kafka = testKafka();
+  const registry = testRegistry();
+  const source = unique('it.large.src');
+  const target = unique('it.large.dst');
+  const COUNT = 1_200;
+  let pipeline: TestPipeline;
+
+  beforeAll(async () => {
+    await createTopics(kafka, [source]);
+    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
+    const producer = kafka.producer();
+    await producer.connect();
+    const messages = await Promise.all(Array.from({ length: COUNT }, async (_, n) => ({ value: await registry.encode(id, { n, ...Object.fromEntries(FIELDS.map((f) => [f, `v${n}`])) }) })));
+    for (let i = 0; i < COUNT; i += 200) await producer.send({ topic: source, messages: messages.slice(i, i + 200) });
+    await producer.disconnect();
+    pipeline = await startTestPipeline({
+      route: { name: 'large', source: { topic: source }, target: { topic: target }, policy: 'it-large' },
+      policiesDir: policyFolder({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'it-large', rules: [] }),
+    });
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    await deleteTopics(kafka, [source, target, pipeline?.auditTopic ?? '', pipeline?.quarantineTopic ?? ''].filter((t) => t !== ''));
+  });
+
+  it('masks every record in 500-record transactions', async () => {
+    const out = await consumeAll(kafka, target, COUNT, { timeoutMs: 90_000 });
+    expect(out).toHaveLength(COUNT);
+  });
+});
