@@ -29,6 +29,8 @@ export interface RecordAuditEvent {
   readonly outcome: RecordOutcome;
   readonly fields: readonly FieldAudit[];
   readonly error?: { readonly code: string; readonly message: string };
+  /** Set on the first record this worker masked with a writer schema id it had not seen before. */
+  readonly newSchema?: boolean;
   /** Set when the record came through `masker replay`. */
   readonly replayed?: boolean;
 }

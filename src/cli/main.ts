@@ -4,6 +4,7 @@ import { registerDemoCommand } from './demo/demo-command.js';
 import { registerMaskCommand } from './mask-command.js';
 import { registerPolicyCommand } from './policy-command.js';
 import { registerPolicyValidateCommand } from './policy-validate-command.js';
+import { registerProduceCommand } from './produce-command.js';
 import { registerRunCommand } from './run-command.js';
 
 /** The `masker` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
@@ -17,6 +18,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerPolicyCommand(program);
   registerPolicyValidateCommand(program);
   registerMaskCommand(program);
+  registerProduceCommand(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;

@@ -61,6 +61,8 @@ export const QUARANTINE_HEADERS = {
  */
 export class RecordProcessor {
   private readonly plans = new PlanCache();
+  /** Writer schema ids this worker has masked at least once: the first record of a new id is flagged in its audit event. */
+  private readonly seenSchemas = new Set<number>();
 
   constructor(
     private readonly route: Route,
@@ -84,9 +86,10 @@ export class RecordProcessor {
         : await this.maskAvro(record.value, policy, `${this.route.target.topic}-value`, this.route.envelope, `${where} value`);
       const outcome: RecordOutcome = record.value === null ? 'tombstone' : 'masked';
       const headers = this.targetHeaders(record.headers);
+      const audit = this.audit(record, policy, outcome, value, key, [...prefixed('key', key.fields), ...value.fields]);
       return {
         target: { key: key.bytes, value: value.bytes, ...(headers === undefined ? {} : { headers }) },
-        audit: this.audit(record, policy, outcome, value, key, [...prefixed('key', key.fields), ...value.fields]),
+        audit: this.firstOfSchema(value.sourceSchemaId) ? { ...audit, newSchema: true } : audit,
       };
     } catch (err) {
       if (dispositionOf(err) === 'retry') throw err;
@@ -129,6 +132,12 @@ export class RecordProcessor {
       throw new MaskerError('MASKER_OUTPUT_INVALID', `${where}: masked record does not encode with schema id ${frame.schemaId}`);
     }
     return { bytes: writeFrame(targetSchemaId, body), sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields };
+  }
+
+  private firstOfSchema(id: number | null): boolean {
+    if (id === null || this.seenSchemas.has(id)) return false;
+    this.seenSchemas.add(id);
+    return true;
   }
 
   private targetHeaders(headers: IHeaders | undefined): IHeaders | undefined {
