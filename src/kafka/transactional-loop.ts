@@ -26,6 +26,8 @@ export interface CommitInfo {
   readonly lastOffset: string;
   /** From handing the chunk to the handler to the transaction's commit. */
   readonly seconds: number;
+  /** Records still to read in this partition after this commit (high watermark − next offset). */
+  readonly lag: number;
 }
 
 /** Turns a chunk of consumed records (one partition, in order) into the messages to publish atomically. */
@@ -95,7 +97,8 @@ export class TransactionalLoop {
           await this.commit(producer, batch.topic, batch.partition, outputs, last.offset, log);
           resolveOffset(last.offset);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          this.options.onCommit?.({ topic: batch.topic, partition: batch.partition, records: chunk.length, lastOffset: last.offset, seconds });
+          const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n));
+          this.options.onCommit?.({ topic: batch.topic, partition: batch.partition, records: chunk.length, lastOffset: last.offset, seconds, lag });
           await heartbeat();
         }
       },

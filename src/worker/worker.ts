@@ -74,6 +74,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
     onCommit: (info) => {
       options.metrics?.batchSeconds.observe({ route: handlers.get(info.topic)?.route.name ?? info.topic }, info.seconds);
+      options.metrics?.consumerLag.set({ topic: info.topic, partition: String(info.partition) }, info.lag);
       options.onCommit?.(info);
     },
     handler: async (records) => {

@@ -1,5 +1,6 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MaskerMetrics } from '../../src/observability/metrics.js';
 import { readFrame } from '../../src/registry/wire-format.js';
 import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
@@ -65,6 +66,7 @@ describe('walking skeleton: one route end to end on real Kafka + registry', () =
   const target = unique('it.staging.customers');
   let pipeline: TestPipeline;
   let valueId: number;
+  const metrics = new MaskerMetrics({ defaultMetrics: false });
 
   beforeAll(async () => {
     await createTopics(kafka, [source]);
@@ -93,6 +95,7 @@ describe('walking skeleton: one route end to end on real Kafka + registry', () =
     pipeline = await startTestPipeline({
       route: { name: 'customers', source: { topic: source }, target: { topic: target }, policy: 'it-skeleton', headers: 'mask', allowHeaders: ['trace-id'] },
       policiesDir,
+      metrics,
     });
   });
 
@@ -163,6 +166,15 @@ describe('walking skeleton: one route end to end on real Kafka + registry', () =
     const paths = (first['fields'] as { path: string; action: string }[]).map((f) => f.path).sort();
     expect(paths).toEqual(expect.arrayContaining(['name', 'email', 'address.street', 'key:email']));
     const text = audit.map((m) => m.value!.toString('utf8')).join('\n');
+    for (const raw of RAW_VALUES) expect(text).not.toContain(raw);
+  });
+
+  it('counts records and masked fields in the Prometheus metrics, with no value in them', async () => {
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(`masker_records_in_total{route="customers"} ${customers.length + 1}`);
+    expect(text).toContain(`masker_records_out_total{route="customers"} ${customers.length + 1}`);
+    expect(text).toMatch(/masker_masked_fields_total\{route="customers",action="pseudonymize"\} \d+/);
+    expect(text).toMatch(new RegExp(`masker_consumer_lag_records\\{topic="${source.replace(/\./g, '\\.')}",partition="0"\\} 0`));
     for (const raw of RAW_VALUES) expect(text).not.toContain(raw);
   });
 });

@@ -6,6 +6,7 @@ import { parseRoute, type Route } from '../../../src/config/routes.js';
 import { parseKeyRing } from '../../../src/config/secrets.js';
 import { createKafka } from '../../../src/kafka/client.js';
 import { createLogger } from '../../../src/observability/logger.js';
+import type { MaskerMetrics } from '../../../src/observability/metrics.js';
 import type { PolicyProvider } from '../../../src/policy/active-policy.js';
 import { FilePolicyStore } from '../../../src/policy/file-policy-store.js';
 import { RegistryClient } from '../../../src/registry/registry-client.js';
@@ -40,6 +41,7 @@ export async function startTestPipeline(options: {
   /** Default: the test environment's registry (a proxy in outage tests). */
   registryUrl?: string;
   maxRecordBytes?: number;
+  metrics?: MaskerMetrics;
 }): Promise<TestPipeline> {
   const { brokers } = endpoints();
   const registryUrl = options.registryUrl ?? endpoints().registryUrl;
@@ -60,6 +62,7 @@ export async function startTestPipeline(options: {
     auditTopic,
     quarantineTopic,
     maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     logger,
   });
   return { route, auditTopic, quarantineTopic, groupId, kafka, stop: () => worker.stop() };
