@@ -5,6 +5,7 @@ import { registerMaskCommand } from './mask-command.js';
 import { registerPolicyCommand } from './policy-command.js';
 import { registerPolicyValidateCommand } from './policy-validate-command.js';
 import { registerProduceCommand } from './produce-command.js';
+import { registerReplayCommand } from './replay-command.js';
 import { registerRunCommand } from './run-command.js';
 
 /** The `masker` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
@@ -14,14 +15,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
   registerRunCommand(program);
+  registerReplayCommand(program);
   registerDemoCommand(program);
   registerPolicyCommand(program);
   registerPolicyValidateCommand(program);
   registerMaskCommand(program);
   registerProduceCommand(program);
   try {
+    process.exitCode = undefined;
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    // A command may set process.exitCode for an outcome that is not an error (replay interrupted: 130).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (isMaskerError(err)) {

@@ -1,0 +1,209 @@
+/**
+ * Pipeline benchmark, on the broker and registry of the local stack (npm run stack:up):
+ *  (a) baseline: a plain kafkajs exactly-once copy of the topic with the same batching (copy-worker.ts);
+ *  (b) masker run (the bin, as a user runs it) on the reference CDC record of the engine benchmark;
+ *  (c) masker with 2 workers in one group vs 1 (2 source partitions);
+ *  (d) end-to-end latency p50/p99 at about half of (b)'s throughput;
+ *  (e) the masker worker's peak RSS.
+ * Throughput is quoted as a ratio against (a) measured in the same run (the machine is shared).
+ *
+ *   npm run bench:pipeline                         # 20k records, ~2 min
+ *   BENCH_RECORDS=100000 BENCH_LATENCY_SECONDS=20 npm run bench:pipeline
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { RegistryClient } from '../../src/registry/registry-client.js';
+import { parseSchema, type ResolvedSchema } from '../../src/registry/schema-cache.js';
+import { writeFrame } from '../../src/registry/wire-format.js';
+import { customerEnvelope, prng } from '../engine/customer-records.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 20_000);
+const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 8);
+const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
+const REGISTRY = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:18081';
+const run = randomUUID().slice(0, 8);
+
+const kafka = new Kafka({ clientId: 'bench-pipeline', brokers: BROKERS, logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+
+const schemaText = JSON.stringify(JSON.parse(readFileSync(`${ROOT}examples/customers-cdc.avsc`, 'utf8')));
+const config = writeConfigDir();
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function writeConfigDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'masker-bench-'));
+  mkdirSync(join(dir, 'policies'));
+  writeFileSync(join(dir, 'policies', 'default.yaml'), readFileSync(`${ROOT}policies/default.yaml`));
+  return dir;
+}
+
+async function registerSource(topic: string): Promise<ResolvedSchema> {
+  const id = await new RegistryClient({ url: REGISTRY }).register(`${topic}-value`, schemaText);
+  return parseSchema(id, schemaText);
+}
+
+function encoded(schema: ResolvedSchema, count: number, offset = 0): Buffer[] {
+  const rand = prng(7);
+  return Array.from({ length: count }, (_, i) => writeFrame(schema.id, schema.type.toBuffer(customerEnvelope(offset + i, 'cdc-update', rand))));
+}
+
+async function produceAll(producer: Producer, topic: string, values: readonly Buffer[]): Promise<void> {
+  for (let i = 0; i < values.length; i += 1000) {
+    await producer.send({ topic, acks: -1, messages: values.slice(i, i + 1000).map((value, j) => ({ key: String(i + j), value })) });
+  }
+}
+
+async function committed(groupId: string, topic: string): Promise<number> {
+  const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
+/** Records/s from the first commit to the last: worker start-up and group join are not counted. */
+async function measure(groupId: string, topic: string, total: number, deadlineMs = 600_000): Promise<number> {
+  const end = Date.now() + deadlineMs;
+  let first: { at: number; count: number } | undefined;
+  for (;;) {
+    const count = await committed(groupId, topic);
+    const now = performance.now();
+    if (first === undefined && count > 0) first = { at: now, count };
+    if (count >= total && first !== undefined) return (count - first.count) / ((now - first.at) / 1000);
+    if (Date.now() > end) throw new Error(`${topic}: ${count}/${total} committed before the deadline`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function startMasker(routeDir: string, groupId: string, extraEnv: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [`${ROOT}bin/masker.js`, 'run', '--routes', routeDir, '--policies', join(config, 'policies')], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      KAFKA_BROKERS: BROKERS.join(','),
+      SCHEMA_REGISTRY_URL: REGISTRY,
+      MASKER_SECRET: 'bench-secret-0123456789abcdef',
+      MASKER_GROUP_ID: groupId,
+      MASKER_AUDIT_TOPIC: `bench.audit.${run}`,
+      MASKER_QUARANTINE_TOPIC: `bench.quarantine.${run}`,
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'warn',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+function startCopy(source: string, target: string, groupId: string): ChildProcess {
+  return spawn(process.execPath, [`${ROOT}node_modules/vite-node/vite-node.mjs`, `${ROOT}bench/pipeline/copy-worker.ts`, '--', source, target, groupId], {
+    env: { ...process.env, KAFKA_BROKERS: BROKERS.join(',') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+function routeDir(source: string, target: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'masker-bench-routes-'));
+  writeFileSync(join(dir, 'route.yaml'), `apiVersion: masker/v1\nkind: Route\nname: bench\nsource: { topic: ${source} }\ntarget: { topic: ${target} }\npolicy: default\nenvelope: debezium\nkey: keep\n`);
+  return dir;
+}
+
+function peakRssMb(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function stop(children: ChildProcess[]): Promise<void> {
+  await Promise.all(children.map((c) => new Promise((r) => { if (c.exitCode !== null) r(null); else { c.once('exit', r); c.kill('SIGTERM'); } })));
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+await producer.connect();
+
+// Shared input: one source topic with 2 partitions, read by every variant under its own group.
+const source = `bench.src.${run}`;
+await admin.createTopics({ waitForLeaders: true, topics: [source, `bench.copy.${run}`].map((topic) => ({ topic, numPartitions: 2, replicationFactor: 1 })) });
+const schema = await registerSource(source);
+const values = encoded(schema, RECORDS);
+await produceAll(producer, source, values);
+log(`bench: ${RECORDS} Debezium customer envelopes (${Math.round(values.reduce((s, v) => s + v.length, 0) / RECORDS)} B each) in ${source} (2 partitions)`);
+
+// (a) baseline copy
+const copyGroup = `bench-copy-${run}`;
+let children = [startCopy(source, `bench.copy.${run}`, copyGroup)];
+const baseline = await measure(copyGroup, source, RECORDS);
+await stop(children);
+log(`(a) plain kafkajs EOS copy:     ${Math.round(baseline)} records/s`);
+
+// (b) masker, one worker
+const oneGroup = `bench-masker1-${run}`;
+children = [startMasker(routeDir(source, `bench.masked1.${run}`), oneGroup)];
+const one = await measure(oneGroup, source, RECORDS);
+const rss = peakRssMb(children[0]!);
+await stop(children);
+log(`(b) masker, 1 worker:           ${Math.round(one)} records/s  ratio to (a) ${(one / baseline).toFixed(2)}  peak RSS ${rss} MB`);
+
+// (c) masker, two workers in one group
+const twoGroup = `bench-masker2-${run}`;
+const twoRoutes = routeDir(source, `bench.masked2.${run}`);
+children = [startMasker(twoRoutes, twoGroup), startMasker(twoRoutes, twoGroup)];
+const two = await measure(twoGroup, source, RECORDS);
+await stop(children);
+log(`(c) masker, 2 workers:          ${Math.round(two)} records/s  ${(two / one).toFixed(2)}x of 1 worker (2 cores shared with the broker)`);
+
+// (d) latency at ~half of (b)'s max: source produce time → visible (committed) on the target.
+const latSource = `bench.lat.src.${run}`;
+const latTarget = `bench.lat.dst.${run}`;
+await admin.createTopics({ waitForLeaders: true, topics: [{ topic: latSource, numPartitions: 1, replicationFactor: 1 }] });
+const latSchema = await registerSource(latSource);
+const latGroup = `bench-lat-${run}`;
+children = [startMasker(routeDir(latSource, latTarget), latGroup, { MASKER_BATCH_RECORDS: '500' })];
+// Warm up: one record through, so schema fetch, plan compile and group join are not in the figures.
+await produceAll(producer, latSource, encoded(latSchema, 1));
+await measure(latGroup, latSource, 1);
+const rate = Math.max(100, Math.floor(one / 2));
+const total = Math.floor(rate * LATENCY_SECONDS);
+const sentAt: number[] = [];
+const received: number[] = [];
+const reader = kafka.consumer({ groupId: `bench-lat-reader-${run}`, readUncommitted: false, maxWaitTimeInMs: 20 });
+await reader.connect();
+await reader.subscribe({ topic: latTarget, fromBeginning: true });
+let skipped = 0;
+await reader.run({ eachMessage: async () => { if (skipped < 1) skipped += 1; else received.push(performance.now()); } });
+const latValues = encoded(latSchema, total, 1);
+const tickMs = 10;
+const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+const startedAt = performance.now();
+for (let i = 0; i < total; i += perTick) {
+  const due = startedAt + (i / rate) * 1000;
+  const wait = due - performance.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const slice = latValues.slice(i, i + perTick);
+  const now = performance.now();
+  for (let j = 0; j < slice.length; j++) sentAt.push(now);
+  await producer.send({ topic: latSource, acks: 1, messages: slice.map((value) => ({ value })) });
+}
+const until = Date.now() + 60_000;
+while (received.length < total && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+await reader.disconnect();
+await stop(children);
+const latencies = received.map((t, i) => t - (sentAt[i] ?? t)).sort((a, b) => a - b);
+log(`(d) latency at ${rate} records/s:  p50 ${percentile(latencies, 50).toFixed(0)} ms  p99 ${percentile(latencies, 99).toFixed(0)} ms  (${received.length}/${total} records)`);
+
+const results = { date: new Date().toISOString(), records: RECORDS, baseline, oneWorker: one, ratio: one / baseline, twoWorkers: two, scaling: two / one, peakRssMb: rss, latency: { rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99) } };
+mkdirSync(`${ROOT}bench/results`, { recursive: true });
+writeFileSync(`${ROOT}bench/results/pipeline-${run}.json`, `${JSON.stringify(results, null, 2)}\n`);
+await producer.disconnect();
+await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.includes(run)) }).catch(() => undefined);
+await admin.disconnect();
+process.exit(0);

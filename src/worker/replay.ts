@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { Route } from '../config/routes.js';
+import { MaskerError } from '../errors.js';
+import { ensureTopics, partitionCount } from '../kafka/admin.js';
+import type { PartitionRange, ResolvedRange } from '../kafka/offset-range.js';
+import { TransactionalLoop } from '../kafka/transactional-loop.js';
+import type { KeyRing } from '../masking/keys.js';
+import type { Logger } from '../observability/logger.js';
+import type { PolicyProvider } from '../policy/active-policy.js';
+import type { SchemaLookup } from '../registry/schema-cache.js';
+import { RouteHandler } from './route-handler.js';
+
+export interface ReplayOptions {
+  readonly kafka: Kafka;
+  readonly route: Route;
+  readonly range: ResolvedRange;
+  readonly lookup: SchemaLookup;
+  readonly keys: KeyRing;
+  readonly policies: PolicyProvider;
+  readonly auditTopic: string;
+  readonly quarantineTopic: string;
+  readonly maxRecordBytes: number;
+  readonly logger: Logger;
+  /** Records per second, at most. Default: unlimited. */
+  readonly rate?: number;
+  /** Called after every commit with records done (of range.total). */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Resolves when the caller wants to stop (Ctrl-C): the open transaction is aborted, progress is kept. */
+  readonly interrupted?: Promise<void>;
+}
+
+export interface ReplayResult {
+  readonly done: number;
+  readonly total: number;
+  readonly interrupted: boolean;
+}
+
+/**
+ * The consumer group of a replay: derived from the route and the resolved range, so running the same
+ * command again resumes where it stopped — the group's offsets commit in the same transaction as the
+ * replayed records, so nothing is written twice. It is never the live workers' group.
+ */
+export function replayGroupId(route: Route, range: ResolvedRange): string {
+  const spec = range.partitions.map((p) => `${p.partition}:${p.from}-${p.to}`).join(',');
+  return `masker-replay-${route.name}-${createHash('sha256').update(`${range.topic}|${spec}`).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Re-masks a range of a route's source topic into its target with the current policy, exactly once and
+ * in per-partition order, audit events marked `replayed`. Resumable: see {@link replayGroupId}.
+ */
+export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
+  const { kafka, route, range } = options;
+  if (options.policies.policyFor(route) === undefined) {
+    throw new MaskerError('MASKER_POLICY_MISSING', `route ${route.name}: policy "${route.policy}" not found; nothing replayed`);
+  }
+  const groupId = replayGroupId(route, range);
+  const bounds = new Map<number, PartitionRange>(range.partitions.map((p) => [p.partition, p]));
+  const position = await startPositions(kafka, groupId, range);
+  const total = Number(range.total);
+  const doneCount = (): number => range.partitions.reduce((sum, p) => {
+    const at = position.get(p.partition) ?? p.from;
+    return sum + Number((at < p.to ? at : p.to) - p.from);
+  }, 0);
+  const finished = (): boolean => range.partitions.every((p) => (position.get(p.partition) ?? p.from) >= p.to);
+  options.onProgress?.(doneCount(), total);
+  if (finished()) return { done: doneCount(), total, interrupted: false };
+
+  await ensureTopics(kafka, [{ topic: route.target.topic, numPartitions: (await partitionCount(kafka, route.source.topic)) ?? 1 }]);
+  await ensureTopics(kafka, [{ topic: options.auditTopic }, { topic: options.quarantineTopic }]);
+  const handler = new RouteHandler({
+    route,
+    lookup: options.lookup,
+    keys: options.keys,
+    policies: options.policies,
+    auditTopic: options.auditTopic,
+    quarantineTopic: options.quarantineTopic,
+    settings: { maxRecordBytes: options.maxRecordBytes, replayed: true },
+    logger: options.logger,
+  });
+  const limiter = options.rate === undefined ? undefined : { rate: options.rate, started: performance.now(), sent: 0 };
+  let complete: () => void = () => undefined;
+  const completed = new Promise<void>((resolve) => { complete = resolve; });
+
+  const loop = new TransactionalLoop({
+    kafka,
+    groupId,
+    topics: [route.source.topic],
+    transactionalIdPrefix: groupId,
+    logger: options.logger,
+    // A crashed replay's member holds its partitions until its session expires: keep that short, so the
+    // resumed run starts within seconds.
+    sessionTimeoutMs: 6_000,
+    maxBatchRecords: options.rate === undefined ? 500 : Math.max(1, Math.min(500, Math.floor(options.rate / 4))),
+    handler: async (records) => {
+      const inRange = records.filter((r) => BigInt(r.offset) < (bounds.get(r.partition)?.to ?? 0n) && BigInt(r.offset) >= (bounds.get(r.partition)?.from ?? 0n));
+      if (limiter !== undefined && inRange.length > 0) {
+        limiter.sent += inRange.length;
+        const due = limiter.started + (limiter.sent / limiter.rate) * 1000;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      return inRange.length === 0 ? [] : handler.handle(inRange);
+    },
+    onCommit: (info) => {
+      position.set(info.partition, BigInt(info.lastOffset) + 1n);
+      // A range that ends on a transaction marker never delivers its last offset: caught up is done too.
+      const bound = bounds.get(info.partition);
+      if (bound !== undefined && info.lag === 0 && BigInt(info.lastOffset) + 1n < bound.to) position.set(info.partition, bound.to);
+      options.onProgress?.(doneCount(), total);
+      if (finished()) complete();
+    },
+  });
+  await loop.start();
+  const interrupted = await Promise.race([completed.then(() => false), (options.interrupted ?? new Promise<never>(() => undefined)).then(() => true)]);
+  await loop.stop();
+  return { done: doneCount(), total, interrupted };
+}
+
+/** Committed offsets of the replay group; partitions it never committed start at the range's `from`. */
+async function startPositions(kafka: Kafka, groupId: string, range: ResolvedRange): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics: [range.topic] });
+    const position = new Map<number, bigint>();
+    for (const p of committed.flatMap((t) => t.partitions)) {
+      if (Number(p.offset) >= 0) position.set(p.partition, BigInt(p.offset));
+    }
+    const fresh = range.partitions.filter((p) => !position.has(p.partition) || (position.get(p.partition) ?? 0n) < p.from);
+    if (fresh.length > 0) {
+      await admin.setOffsets({ groupId, topic: range.topic, partitions: fresh.map((p) => ({ partition: p.partition, offset: p.from.toString() })) });
+      for (const p of fresh) position.set(p.partition, p.from);
+    }
+    return position;
+  } finally {
+    await admin.disconnect();
+  }
+}
