@@ -1,4 +1,4 @@
-import { Partitioners, type Consumer, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type Transaction } from 'kafkajs';
 import type { Logger } from '../observability/logger.js';
 
 export interface InboundRecord {
@@ -58,34 +58,75 @@ export interface TransactionalLoopOptions {
  * must read committed (kafkajs' default). One transactional producer per assigned partition.
  */
 export class TransactionalLoop {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly producers = new Map<string, Promise<Producer>>();
   private readonly maxBatchRecords: number;
   private running = false;
+  private recoveries = 0;
 
   constructor(private readonly options: TransactionalLoopOptions) {
     this.maxBatchRecords = options.maxBatchRecords ?? 500;
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      readUncommitted: false,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      rebalanceTimeout: Math.max(options.sessionTimeoutMs ?? 30_000, 10_000),
-      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
-    });
+    this.consumer = this.createConsumer();
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
-    for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
     this.running = true;
-    await this.consumer.run({
+    await this.runConsumer();
+  }
+
+  /** Leaves the group cleanly; an in-flight transaction is aborted by the broker's fencing or timeout. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.consumer.disconnect();
+    await this.dropProducers();
+  }
+
+  private createConsumer(): Consumer {
+    const session = this.options.sessionTimeoutMs ?? 30_000;
+    const consumer = this.options.kafka.consumer({
+      groupId: this.options.groupId,
+      readUncommitted: false,
+      sessionTimeout: session,
+      rebalanceTimeout: Math.max(session, 10_000),
+      heartbeatInterval: Math.max(500, Math.floor(session / 10)),
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    // kafkajs restarts its consumer after retriable errors only; after any other crash (e.g. the group
+    // coordinator not found while a broker restarts) it stays stopped. A worker that silently stops
+    // consuming is worse than a noisy one: recreate the consumer with backoff.
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (event.payload.restart || !this.running) return;
+      void this.recover(errorName(event.payload.error));
+    });
+    return consumer;
+  }
+
+  private async recover(reason: string): Promise<void> {
+    const delay = Math.min(30_000, 1_000 * 2 ** Math.min(this.recoveries, 5));
+    this.recoveries += 1;
+    this.options.logger.error({ reason, retryInMs: delay }, 'consumer stopped after an error kafkajs does not retry; recreating it');
+    await this.dropProducers();
+    await new Promise((r) => setTimeout(r, delay));
+    if (!this.running) return;
+    this.consumer = this.createConsumer();
+    try {
+      await this.runConsumer();
+    } catch (err) {
+      await this.recover(errorName(err));
+    }
+  }
+
+  private async runConsumer(): Promise<void> {
+    const consumer = this.consumer;
+    await consumer.connect();
+    for (const topic of this.options.topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const log = this.options.logger.child({ topic: batch.topic, partition: batch.partition });
-        const producer = await this.producerFor(batch.topic, batch.partition);
         for (let i = 0; i < batch.messages.length; i += this.maxBatchRecords) {
           if (!isRunning() || isStale()) return;
           const chunk = batch.messages.slice(i, i + this.maxBatchRecords);
@@ -94,7 +135,8 @@ export class TransactionalLoop {
           const started = process.hrtime.bigint();
           const records = chunk.map((m) => toInbound(batch.topic, batch.partition, m));
           const outputs = await this.options.handler(records);
-          await this.commit(producer, batch.topic, batch.partition, outputs, last.offset, log);
+          await this.commit(batch.topic, batch.partition, outputs, last.offset, log);
+          this.recoveries = 0;
           resolveOffset(last.offset);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n));
@@ -105,25 +147,16 @@ export class TransactionalLoop {
     });
   }
 
-  /** Leaves the group cleanly; an in-flight transaction is aborted by the broker's fencing or timeout. */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    await this.consumer.disconnect();
-    const producers = await Promise.allSettled(this.producers.values());
-    await Promise.allSettled(producers.flatMap((p) => (p.status === 'fulfilled' ? [p.value.disconnect()] : [])));
-    this.producers.clear();
-  }
-
-  /** Events of the underlying consumer (crash, group join) for the worker's lifecycle handling. */
-  get events(): Consumer['events'] {
-    return this.consumer.events;
-  }
-
-  on: Consumer['on'] = (...args) => this.consumer.on(...args);
-
-  private async commit(producer: Producer, topic: string, partition: number, outputs: readonly OutboundMessage[], lastOffset: string, log: Logger): Promise<void> {
-    const tx = await producer.transaction();
+  private async commit(topic: string, partition: number, outputs: readonly OutboundMessage[], lastOffset: string, log: Logger): Promise<void> {
+    const id = this.transactionalId(topic, partition);
+    const producer = await this.producerFor(id);
+    let tx: Transaction;
+    try {
+      tx = await producer.transaction();
+    } catch (err) {
+      await this.dropProducer(id);
+      throw err;
+    }
     try {
       // One produce request per slice of at most MAX_REQUEST_BYTES: the broker refuses record batches
       // larger than message.max.bytes (1 MiB by default), and 500 records plus their audit events exceed it.
@@ -136,14 +169,31 @@ export class TransactionalLoop {
       });
       await tx.commit();
     } catch (err) {
-      log.warn({ err: errorName(err) }, 'transaction failed; aborting, the batch will be retried');
+      log.warn({ err: errorName(err) }, 'transaction failed; aborting, the batch will be retried with a new producer');
       await tx.abort().catch(() => undefined);
+      // A producer whose transaction failed can be left mid-state (e.g. after a broker restart it answers
+      // CONCURRENT_TRANSACTIONS forever). A new one re-initialises with the same transactional id, which
+      // fences the old one and completes or aborts its open transaction on the broker.
+      await this.dropProducer(id);
       throw err;
     }
   }
 
-  private producerFor(topic: string, partition: number): Promise<Producer> {
-    const id = `${this.options.transactionalIdPrefix}-${topic}-${partition}`;
+  private transactionalId(topic: string, partition: number): string {
+    return `${this.options.transactionalIdPrefix}-${topic}-${partition}`;
+  }
+
+  private async dropProducer(id: string): Promise<void> {
+    const pending = this.producers.get(id);
+    this.producers.delete(id);
+    await pending?.then((p) => p.disconnect()).catch(() => undefined);
+  }
+
+  private async dropProducers(): Promise<void> {
+    await Promise.all([...this.producers.keys()].map((id) => this.dropProducer(id)));
+  }
+
+  private producerFor(id: string): Promise<Producer> {
     let pending = this.producers.get(id);
     if (pending === undefined) {
       const producer = this.options.kafka.producer({

@@ -42,6 +42,7 @@ export async function startTestPipeline(options: {
   registryUrl?: string;
   maxRecordBytes?: number;
   metrics?: MaskerMetrics;
+  maxBatchRecords?: number;
 }): Promise<TestPipeline> {
   const { brokers } = endpoints();
   const registryUrl = options.registryUrl ?? endpoints().registryUrl;
@@ -63,6 +64,7 @@ export async function startTestPipeline(options: {
     quarantineTopic,
     maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.maxBatchRecords === undefined ? {} : { maxBatchRecords: options.maxBatchRecords }),
     logger,
   });
   return { route, auditTopic, quarantineTopic, groupId, kafka, stop: () => worker.stop() };
