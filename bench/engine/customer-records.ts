@@ -3,17 +3,9 @@
  * Every record has a distinct customer: distinct names, emails, phones, SSNs, addresses, notes with PII.
  */
 
-/** A small seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../src/cli/demo/cdc-generator.js';
+
+export { prng };
 
 const FIRST = ['Ada', 'Bela', 'Chidi', 'Dana', 'Emil', 'Farah', 'Goran', 'Hana', 'Ivo', 'Jun', 'Kemal', 'Lina', 'Milo', 'Nora', 'Otto', 'Pia'];
 const LAST = ['Okoro', 'Lindgren', 'Moreno', 'Tanaka', 'Novak', 'Haddad', 'Schulz', 'Rossi', 'Kowalczyk', 'Dubois', 'Silva', 'Berg'];

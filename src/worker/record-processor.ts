@@ -1,4 +1,5 @@
 import type { IHeaders } from 'kafkajs';
+import type { InboundRecord } from '../kafka/transactional-loop.js';
 import type { AuditEvent, FieldAudit, RecordAuditEvent, RecordOutcome } from '../audit/audit-event.js';
 import { AUDIT_SCHEMA_VERSION } from '../audit/audit-event.js';
 import type { Route } from '../config/routes.js';
@@ -10,14 +11,7 @@ import { readFrame, writeFrame } from '../registry/wire-format.js';
 import { PlanCache } from './plan-cache.js';
 
 /** A consumed source record, as the Kafka layer hands it over. */
-export interface SourceRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: IHeaders | undefined;
-}
+export type SourceRecord = InboundRecord;
 
 export interface OutboundRecord {
   readonly key: Buffer | null;

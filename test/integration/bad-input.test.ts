@@ -1,7 +1,7 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUARANTINE_HEADERS } from '../../src/worker/record-processor.js';
-import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
+import { consumeAll, createTopics, testKafka, testRegistry, unique } from './support/services.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
 
 const schema = {
@@ -79,8 +79,7 @@ describe('bad input never reaches the target and is audited with an error code',
   });
 
   afterAll(async () => {
-    await pipeline?.stop();
-    await deleteTopics(kafka, [source, target, pipeline?.auditTopic ?? '', pipeline?.quarantineTopic ?? ''].filter((t) => t !== ''));
+    await pipeline?.dispose();
   });
 
   it('publishes only the acceptable records, masked, without headers, and nothing raw', async () => {

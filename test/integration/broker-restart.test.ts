@@ -5,7 +5,7 @@ import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './support/cli-worker.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
-import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
+import { committedCount, consumeAll, createTopics, testKafka, testRegistry, unique } from './support/services.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const STACK = process.env['MASKER_STACK_DIR'] ?? `${ROOT}/.stack`;
@@ -42,16 +42,7 @@ describe.skipIf(!ours)('broker restart mid-stream', () => {
     await producer.disconnect();
   }
 
-  async function committed(): Promise<number> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchOffsets({ groupId: pipeline.groupId, topics: [source] });
-      return offsets.flatMap((t) => t.partitions).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  const committed = (): Promise<number> => committedCount(kafka, pipeline.groupId, source);
 
   beforeAll(async () => {
     await createTopics(kafka, [source], 2);
@@ -72,8 +63,7 @@ describe.skipIf(!ours)('broker restart mid-stream', () => {
   });
 
   afterAll(async () => {
-    await pipeline?.stop();
-    await deleteTopics(kafka, [source, target, pipeline?.auditTopic ?? '', pipeline?.quarantineTopic ?? ''].filter((t) => t !== ''));
+    await pipeline?.dispose();
   });
 
   it('target and audit hold every record exactly once', async () => {

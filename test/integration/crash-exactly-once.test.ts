@@ -1,7 +1,7 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCliWorker, waitFor, writeConfig, type CliWorker } from './support/cli-worker.js';
-import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
+import { committedCount, consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
 
 const schema = {
   type: 'record',
@@ -39,16 +39,7 @@ describe('exactly once across SIGKILLs', () => {
     MASKER_SESSION_TIMEOUT_MS: '6000',
   };
 
-  async function committed(): Promise<number> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchOffsets({ groupId, topics: [source] });
-      return offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  const committed = (): Promise<number> => committedCount(kafka, groupId, source);
 
   beforeAll(async () => {
     await createTopics(kafka, [source], 2);

@@ -1,7 +1,7 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
-import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
+import { consumeAll, createTopics, testKafka, testRegistry, unique } from './support/services.js';
 
 // 40 tagged fields: small records (~0.5 KB), but each audit event lists 40 masked fields (~2.5 KB).
 const FIELDS = Array.from({ length: 40 }, (_, i) => `pii_field_${String(i).padStart(2, '0')}`);
@@ -36,8 +36,7 @@ describe('full-size transactions', () => {
   });
 
   afterAll(async () => {
-    await pipeline?.stop();
-    await deleteTopics(kafka, [source, target, pipeline?.auditTopic ?? '', pipeline?.quarantineTopic ?? ''].filter((t) => t !== ''));
+    await pipeline?.dispose();
   });
 
   it('masks every record in 500-record transactions', async () => {

@@ -2,7 +2,7 @@ import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MaskerMetrics } from '../../src/observability/metrics.js';
 import { readFrame } from '../../src/registry/wire-format.js';
-import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
+import { consumeAll, createTopics, testKafka, testRegistry, unique } from './support/services.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
 
 const valueSchema = {
@@ -100,8 +100,7 @@ describe('walking skeleton: one route end to end on real Kafka + registry', () =
   });
 
   afterAll(async () => {
-    await pipeline?.stop();
-    await deleteTopics(kafka, [source, target, pipeline?.auditTopic ?? '', pipeline?.quarantineTopic ?? ''].filter((t) => t !== ''));
+    await pipeline?.dispose();
   });
 
   it('masks tagged fields (nested too), keeps untagged ones, and output decodes with the registered target schema', async () => {

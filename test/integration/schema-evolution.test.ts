@@ -1,7 +1,7 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
-import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
+import { consumeAll, createTopics, testKafka, testRegistry, unique } from './support/services.js';
 
 const v1 = {
   type: 'record',
@@ -57,8 +57,7 @@ describe('schema evolution on a live route', () => {
   });
 
   afterAll(async () => {
-    await pipeline?.stop();
-    await deleteTopics(kafka, [source, target, pipeline?.auditTopic ?? '', pipeline?.quarantineTopic ?? ''].filter((t) => t !== ''));
+    await pipeline?.dispose();
   });
 
   it('masks records of a new schema version, redacting its new uncovered sensitive field', async () => {

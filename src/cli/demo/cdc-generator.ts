@@ -47,8 +47,8 @@ const CITIES: [string, string][] = [['London', 'GB'], ['Paris', 'FR'], ['Berlin'
 const STREETS = ['High Street', 'Rue de Rivoli', 'Unter den Linden', 'Gran Via', 'Rua Augusta'];
 const TIERS = ['BRONZE', 'SILVER', 'GOLD'] as const;
 
-/** mulberry32: tiny seeded PRNG, good enough for demo data. */
-function prng(seed: number): () => number {
+/** mulberry32: tiny seeded PRNG, good enough for demo and benchmark data. */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -12,7 +12,7 @@ import { FilePolicyStore } from '../../../src/policy/file-policy-store.js';
 import { RegistryClient } from '../../../src/registry/registry-client.js';
 import { CachedSchemaLookup } from '../../../src/registry/schema-cache.js';
 import { startWorker, type RunningWorker } from '../../../src/worker/worker.js';
-import { endpoints, unique } from './services.js';
+import { deleteTopics, endpoints, unique } from './services.js';
 
 export const TEST_SECRET = 'integration-test-secret-0123456789';
 
@@ -23,6 +23,8 @@ export interface TestPipeline {
   readonly groupId: string;
   readonly kafka: Kafka;
   stop(): Promise<void>;
+  /** Stops the worker and deletes the route's topics, the audit and quarantine topics. */
+  dispose(): Promise<void>;
 }
 
 /** Writes a policy document to a fresh folder and returns the folder. */
@@ -67,5 +69,12 @@ export async function startTestPipeline(options: {
     ...(options.maxBatchRecords === undefined ? {} : { maxBatchRecords: options.maxBatchRecords }),
     logger,
   });
-  return { route, auditTopic, quarantineTopic, groupId, kafka, stop: () => worker.stop() };
+  return {
+    route, auditTopic, quarantineTopic, groupId, kafka,
+    stop: () => worker.stop(),
+    dispose: async () => {
+      await worker.stop();
+      await deleteTopics(kafka, [route.source.topic, route.target.topic, auditTopic, quarantineTopic]);
+    },
+  };
 }

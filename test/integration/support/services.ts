@@ -85,3 +85,15 @@ export async function consumeAll(kafka: Kafka, topic: string, count: number, opt
   }
   return messages;
 }
+
+/** Sum of a consumer group's committed offsets over a topic's partitions (0 for partitions never committed). */
+export async function committedCount(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
