@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadKeyRing } from '../config/secrets.js';
 import { describeError, MaskerError } from '../errors.js';
 import type { CompiledPlan, Envelope, KeyRing, Policy } from '../masking/index.js';
-import { compilePlan, maskRecord, parsePolicy } from '../masking/index.js';
+import { compilePlan, detectEnvelope, maskRecord, parsePolicy } from '../masking/index.js';
 
 /** Streams and environment of a command, injectable so commands are testable without spawning. */
 export interface CliIo {
@@ -62,15 +62,6 @@ export function loadPolicyFile(file: string): Policy {
     throw new MaskerError('MASKER_INPUT', `${file}: cannot read the policy as YAML/JSON`, { cause });
   }
   return parsePolicy(doc, file);
-}
-
-/** `debezium` when the top-level record has `before`, `after` and `op` fields, else `none`. */
-export function detectEnvelope(schemaJson: unknown): Envelope {
-  if (typeof schemaJson !== 'object' || schemaJson === null || Array.isArray(schemaJson)) return 'none';
-  const fields = (schemaJson as { fields?: unknown }).fields;
-  if (!Array.isArray(fields)) return 'none';
-  const names = new Set(fields.map((f: unknown) => (typeof f === 'object' && f !== null ? (f as { name?: unknown }).name : undefined)));
-  return names.has('before') && names.has('after') && names.has('op') ? 'debezium' : 'none';
 }
 
 /**

@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describeError, MaskerError } from '../errors.js';
 import type { PlanIssue, Policy } from '../masking/index.js';
-import { analyzePlan, parsePolicy, PolicyValidationError } from '../masking/index.js';
+import { analyzePlan, detectEnvelope, parsePolicy, PolicyValidationError } from '../masking/index.js';
 import type { CliIo, EnvelopeOption } from './mask-command.js';
-import { detectEnvelope, loadSchemaFile, processIo } from './mask-command.js';
+import { loadSchemaFile, processIo } from './mask-command.js';
 
 export interface PolicyValidateOptions {
   readonly schema?: string;

@@ -4,11 +4,10 @@ import type { AuditEvent, FieldAudit, RecordAuditEvent, RecordOutcome } from '..
 import { AUDIT_SCHEMA_VERSION } from '../audit/audit-event.js';
 import type { Route } from '../config/routes.js';
 import { describeError, dispositionOf, MaskerError } from '../errors.js';
-import type { KeyRing } from '../masking/keys.js';
+import { maskRecord, PlanCache, type KeyRing } from '../masking/index.js';
 import type { ActivePolicy } from '../policy/active-policy.js';
 import type { SchemaLookup } from '../registry/schema-cache.js';
 import { readFrame, writeFrame } from '../registry/wire-format.js';
-import { PlanCache } from './plan-cache.js';
 
 /** A consumed source record, as the Kafka layer hands it over. */
 export type SourceRecord = InboundRecord;
@@ -108,7 +107,8 @@ export class RecordProcessor {
   private async maskAvro(payload: Buffer, policy: ActivePolicy, subject: string, envelope: Route['envelope'], where: string): Promise<MaskedPart> {
     const frame = readFrame(payload, where);
     const schema = await this.lookup.byId(frame.schemaId);
-    const plan = this.plans.get(schema, policy, envelope);
+    const entry = this.plans.get(schema, policy, envelope);
+    if (!entry.ok) throw entry.error;
     let decoded: unknown;
     try {
       decoded = schema.type.fromBuffer(frame.body);
@@ -116,7 +116,7 @@ export class RecordProcessor {
       // No `cause`: avsc's messages can quote the record's bytes or values.
       throw new MaskerError('MASKER_DECODE', `${where}: Avro body does not decode with schema id ${frame.schemaId}`);
     }
-    const masked = plan.mask(decoded, this.keys);
+    const masked = maskRecord(entry.plan, decoded, this.keys);
     const targetSchemaId = await this.lookup.register(subject, schema.text);
     let body: Buffer;
     try {
