@@ -9,6 +9,7 @@ import { policyKeysFromEnv } from '../policy/policy-signature.js';
 import { assertToggleState } from '../policy/policy-source.js';
 import { closeRedis, createRedisClient, describeRedisUrl } from '../policy/redis-client.js';
 import { RedisPolicyAdmin } from '../policy/redis-policy-admin.js';
+import { checkPolicyAgainstRoutes } from './policy-schema-check.js';
 
 /** Where command output goes (stdout/stderr by default; tests pass collectors). */
 export interface TextSink {
@@ -21,6 +22,8 @@ export interface PolicyCliContext {
   readonly out: TextSink;
   /** Notes for people (what was done, metadata). */
   readonly err: TextSink;
+  /** SCHEMA_REGISTRY_URL for the push-time schema check. Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface PolicyCommandDeps {
@@ -45,7 +48,8 @@ export function registerPolicyCommand(program: Command, deps: PolicyCommandDeps 
   policy.command('push').argument('<file>', 'policy document (YAML or JSON)')
     .description('validate, sign (MASKER_POLICY_SIGNING_KEY) and publish a policy as its next version')
     .option('--by <name>', 'who is pushing (recorded as updatedBy)', defaultActor())
-    .action(async (file: string, opts: { by: string }) => run((ctx) => policyPush(ctx, file, opts)));
+    .option('--routes <dir>', 'check the policy against the latest schemas of the routes in this folder that use it', 'topics')
+    .action(async (file: string, opts: { by: string; routes: string }) => run((ctx) => policyPush(ctx, file, opts)));
 
   policy.command('list').description('list policies with version, digest, signature and toggled-off rules')
     .option('--json', 'print JSON')
@@ -92,7 +96,7 @@ export async function withPolicyContext(deps: PolicyCommandDeps, fn: (ctx: Polic
       ...(keys.signingKey === undefined ? {} : { signingKey: keys.signingKey }),
       ...(keys.verifyKey === undefined ? {} : { verifyKey: keys.verifyKey }),
     });
-    const ctx = { admin, out: deps.out ?? process.stdout, err: deps.err ?? process.stderr };
+    const ctx = { admin, out: deps.out ?? process.stdout, err: deps.err ?? process.stderr, env };
     return await fn(ctx).catch((err: unknown) => {
       if (err instanceof MaskerError && err.code === 'MASKER_REDIS_UNAVAILABLE') {
         throw new MaskerError('MASKER_REDIS_UNAVAILABLE', `${err.message} (REDIS_URL points at ${describeRedisUrl(url)})`, { cause: err });
@@ -104,8 +108,10 @@ export async function withPolicyContext(deps: PolicyCommandDeps, fn: (ctx: Polic
   }
 }
 
-export async function policyPush(ctx: PolicyCliContext, file: string, opts: { by: string }): Promise<number> {
-  const result = await ctx.admin.push(await readDocument(file), { by: opts.by, origin: file });
+export async function policyPush(ctx: PolicyCliContext, file: string, opts: { by: string; routes?: string }): Promise<number> {
+  const doc = await readDocument(file);
+  if (opts.routes !== undefined) await checkPolicyAgainstRoutes(doc, file, opts.routes, loadEnv(ctx.env ?? process.env).SCHEMA_REGISTRY_URL, ctx.err);
+  const result = await ctx.admin.push(doc, { by: opts.by, origin: file });
   ctx.err.write(result.changed
     ? `pushed ${result.name} v${result.version} (sha256 ${result.sha256.slice(0, 12)}, ${result.signed ? 'signed' : 'unsigned'})\n`
     : `${result.name} unchanged at v${result.version} (same document and signature)\n`);

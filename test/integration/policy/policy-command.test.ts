@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -107,5 +107,51 @@ describe('masker policy (CLI against Redis)', () => {
     await masker(['list', '--json'], env);
     expect(JSON.parse(out.join(''))).toMatchObject([{ name: 'shop', signed: true }]);
     expect(`${out.join('')}${err.join('')}`).not.toContain('PRIVATE');
+  });
+});
+
+describe('masker policy push checks the routes that use the policy', () => {
+  let client: Redis;
+  let prefix: string;
+  let dir: string;
+  const err: string[] = [];
+
+  beforeEach(async () => {
+    client = testClient();
+    prefix = uniquePrefix();
+    dir = await mkdtemp(join(tmpdir(), 'masker-push-check-'));
+  });
+  afterEach(async () => {
+    await deleteKeys(client, prefix);
+    await closeRedis(client);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a policy its routes\' latest schemas cannot take, and pushes one they can', async () => {
+    const registryUrl = process.env['SCHEMA_REGISTRY_URL']!;
+    const source = `it.pushcheck.${prefix.slice(-8)}`;
+    const schema = { type: 'record', name: 'P', namespace: 'it.pushcheck', fields: [{ name: 'email', type: 'string', 'confluent:tags': ['PII', 'EMAIL'] }] };
+    const res = await fetch(`${registryUrl}/subjects/${source}-value/versions`, {
+      method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema: JSON.stringify(schema) }),
+    });
+    expect(res.ok).toBe(true);
+    const routes = join(dir, 'topics');
+    await mkdir(routes);
+    await writeFile(join(routes, 'r.yaml'), `apiVersion: masker/v1\nkind: Route\nname: pushcheck\nsource: { topic: ${source} }\ntarget: { topic: ${source}.masked }\npolicy: pushcheck\nkey: keep\n`);
+    const bad = join(dir, 'bad.yaml');
+    // nullify on a non-nullable string: a plan error for this schema.
+    await writeFile(bad, toYaml({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'pushcheck', rules: [{ name: 'emails', match: { tags: ['EMAIL'] }, action: 'nullify' }] }));
+    const good = join(dir, 'good.yaml');
+    await writeFile(good, toYaml({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'pushcheck', rules: [{ name: 'emails', match: { tags: ['EMAIL'] }, action: 'redact' }] }));
+
+    const run = async (file: string): Promise<void> => {
+      const program = new Command('masker').exitOverride();
+      registerPolicyCommand(program, { env: { REDIS_URL: redisUrl(), SCHEMA_REGISTRY_URL: registryUrl }, prefix, out: { write: () => undefined }, err: { write: (s: string) => err.push(s) } });
+      await program.parseAsync(['policy', 'push', file, '--routes', routes], { from: 'user' });
+    };
+    await expect(run(bad)).rejects.toMatchObject({ code: 'MASKER_PLAN', message: expect.stringMatching(/route pushcheck, .*-value v1: .*nullify/) });
+    expect(await client.exists(`${prefix}:policy:pushcheck`)).toBe(0);
+    await run(good);
+    expect(await client.hget(`${prefix}:policy:pushcheck`, 'version')).toBe('1');
   });
 });
