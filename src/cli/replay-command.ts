@@ -80,6 +80,10 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   const to = parseBound(opts.to, '--to');
   const rate = opts.rate === undefined ? undefined : Number(opts.rate);
   if (rate !== undefined && (!Number.isFinite(rate) || rate <= 0)) throw new MaskerError('MASKER_INPUT', `--rate: expected a positive number, got "${opts.rate}"`);
+  if (env.TARGET_KAFKA_BROKERS !== undefined || env.TARGET_SCHEMA_REGISTRY_URL !== undefined) {
+    // Replay would write into the source cluster: refuse rather than put staging data in the wrong place.
+    throw new MaskerError('MASKER_CONFIG', 'masker replay does not support a separate target cluster or registry yet (unset TARGET_KAFKA_BROKERS and TARGET_SCHEMA_REGISTRY_URL)');
+  }
   const logger = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL);
   const keys = loadKeyRing();
   const kafka = createKafka({ brokers: required(env, 'KAFKA_BROKERS'), clientId: 'masker-replay', logger });

@@ -22,10 +22,29 @@ export function registerRunCommand(program: Command): void {
     .action(async (opts: { routes: string; policies: string }) => {
       const env = loadEnv();
       const logger = createLogger(env.LOG_LEVEL);
+      // Listen for SIGTERM/SIGINT from the very start: a signal during startup (an orchestrator scaling
+      // down, a test) must still end in a clean shutdown with exit 0, not in the default kill.
+      let stopSignal: string | undefined;
+      let onSignal: () => void = () => undefined;
+      const signalled = new Promise<void>((resolve) => { onSignal = resolve; });
+      const shutdown = (signal: string): void => {
+        stopSignal ??= signal;
+        onSignal();
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
       const routes = loadRoutes(opts.routes);
       const keys = loadKeyRing();
       const kafka = createKafka({ brokers: required(env, 'KAFKA_BROKERS'), clientId: 'masker', logger });
-      const lookup = new CachedSchemaLookup(new RegistryClient({ url: required(env, 'SCHEMA_REGISTRY_URL') }));
+      // Two-cluster mode: masked records and audit go to the target cluster, quarantine stays on the source.
+      const targetKafka = env.TARGET_KAFKA_BROKERS === undefined
+        ? undefined
+        : createKafka({ brokers: env.TARGET_KAFKA_BROKERS, clientId: 'masker', logger });
+      const outputKafka = targetKafka ?? kafka;
+      const sourceRegistry = new RegistryClient({ url: required(env, 'SCHEMA_REGISTRY_URL') });
+      const lookup = env.TARGET_SCHEMA_REGISTRY_URL === undefined
+        ? new CachedSchemaLookup(sourceRegistry)
+        : new CachedSchemaLookup(sourceRegistry, new RegistryClient({ url: env.TARGET_SCHEMA_REGISTRY_URL }));
       const metrics = new MaskerMetrics();
       let worker: RunningWorker | undefined;
       const health = env.METRICS_PORT === 0 ? undefined : await startHealthServer({
@@ -35,13 +54,13 @@ export function registerRunCommand(program: Command): void {
         readiness: () => (worker === undefined ? { ready: false, reason: 'worker starting' } : { ready: true }),
       });
 
-      const auditSink = new KafkaAuditSink(kafka, env.MASKER_AUDIT_TOPIC, logger);
+      const auditSink = new KafkaAuditSink(outputKafka, env.MASKER_AUDIT_TOPIC, logger);
       let policies: OpenedPolicyProvider | undefined;
       const closeAll = async (): Promise<void> => {
         await Promise.allSettled([policies?.stop(), auditSink.stop(), health?.close()]);
       };
       try {
-        await ensureTopics(kafka, [{ topic: env.MASKER_AUDIT_TOPIC }]);
+        await ensureTopics(outputKafka, [{ topic: env.MASKER_AUDIT_TOPIC }]);
         await auditSink.start();
         policies = await openPolicyProvider({
           routes,
@@ -52,9 +71,16 @@ export function registerRunCommand(program: Command): void {
             if (event.type === 'policy-applied') metrics.policyVersion.set({ policy: event.policy.name }, event.policy.version);
           },
         });
+        logger.info({
+          mode: targetKafka === undefined ? 'single-cluster' : 'two-cluster',
+          targetRegistry: env.TARGET_SCHEMA_REGISTRY_URL === undefined ? 'source' : 'separate',
+        }, targetKafka === undefined
+          ? 'single-cluster mode: masked records, audit and quarantine on the source cluster'
+          : 'two-cluster mode: masked records and audit on the target cluster, quarantine on the source cluster');
         logger.info({ keyId: keys.active.id, policies: policies.description, routes: routes.map((r) => r.name), metricsPort: health?.port }, 'configuration loaded');
         worker = await startWorker({
           kafka, routes, lookup, keys, logger, metrics,
+          ...(targetKafka === undefined ? {} : { targetKafka }),
           policies: policies.provider,
           groupId: env.MASKER_GROUP_ID,
           auditTopic: env.MASKER_AUDIT_TOPIC,
@@ -67,16 +93,10 @@ export function registerRunCommand(program: Command): void {
         await closeAll();
         throw err;
       }
-      const running = worker;
-      await new Promise<void>((resolve) => {
-        const shutdown = (signal: string): void => {
-          logger.info({ signal }, 'shutting down: leaving the group; an open transaction is aborted');
-          running.stop().catch((err: unknown) => {
-            logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
-          }).finally(() => resolve());
-        };
-        process.once('SIGTERM', shutdown);
-        process.once('SIGINT', shutdown);
+      await signalled;
+      logger.info({ signal: stopSignal }, 'shutting down: leaving the group; an open transaction is aborted');
+      await worker.stop().catch((err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
       });
       await closeAll();
     });

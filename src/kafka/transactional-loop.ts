@@ -1,5 +1,6 @@
 import { Partitioners, type Consumer, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type Transaction } from 'kafkajs';
 import type { Logger } from '../observability/logger.js';
+import { StoredPositions, shadowTopic, type CrossClusterOptions } from './cross-cluster.js';
 
 export interface InboundRecord {
   readonly topic: string;
@@ -49,23 +50,37 @@ export interface TransactionalLoopOptions {
   readonly transactionTimeoutMs?: number;
   /** Called after each committed transaction (metrics, tests). */
   readonly onCommit?: (info: CommitInfo) => void;
+  /** Two-cluster mode (see cross-cluster.ts). Absent: everything in `kafka`, one transaction per chunk. */
+  readonly crossCluster?: CrossClusterOptions;
 }
+
+type Cluster = 'source' | 'target';
 
 /**
  * Exactly-once consume → transform → produce within one cluster. Per chunk of records: one Kafka
  * transaction holds every produced message and the consumer offset (sendOffsets), so the masked records,
  * their audit events and the source position commit together or not at all. Consumers of the outputs
  * must read committed (kafkajs' default). One transactional producer per assigned partition.
+ *
+ * With `crossCluster`, per chunk: first the source-cluster messages (quarantine) in a source transaction,
+ * then everything else plus the source position (committed for the group on the shadow topic) in a target
+ * transaction, then — best effort — the source consumer offset. Records below the position stored in the
+ * target cluster are dropped on arrival, so a crash between the two commits duplicates nothing on the target.
  */
 export class TransactionalLoop {
   private consumer: Consumer;
   private readonly producers = new Map<string, Promise<Producer>>();
   private readonly maxBatchRecords: number;
+  private readonly positions: StoredPositions | undefined;
+  private readonly sourceClusterTopics: ReadonlySet<string>;
   private running = false;
   private recoveries = 0;
 
   constructor(private readonly options: TransactionalLoopOptions) {
     this.maxBatchRecords = options.maxBatchRecords ?? 500;
+    const cross = options.crossCluster;
+    this.positions = cross === undefined ? undefined : new StoredPositions(cross.targetKafka, options.groupId);
+    this.sourceClusterTopics = new Set(cross?.sourceClusterTopics ?? []);
     this.consumer = this.createConsumer();
   }
 
@@ -99,6 +114,8 @@ export class TransactionalLoop {
       if (event.payload.restart || !this.running) return;
       void this.recover(errorName(event.payload.error));
     });
+    // A new generation may have given our partitions to another worker and back: reload their positions.
+    consumer.on(consumer.events.GROUP_JOIN, () => this.positions?.reset());
     return consumer;
   }
 
@@ -127,9 +144,16 @@ export class TransactionalLoop {
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const log = this.options.logger.child({ topic: batch.topic, partition: batch.partition });
-        for (let i = 0; i < batch.messages.length; i += this.maxBatchRecords) {
+        const messages = await this.undelivered(batch.topic, batch.partition, batch.messages, log);
+        const lastOfBatch = batch.messages[batch.messages.length - 1];
+        if (messages.length === 0 && lastOfBatch !== undefined) {
+          resolveOffset(lastOfBatch.offset);
+          await this.commitSourceOffset(batch.topic, batch.partition, lastOfBatch.offset, log);
+          return;
+        }
+        for (let i = 0; i < messages.length; i += this.maxBatchRecords) {
           if (!isRunning() || isStale()) return;
-          const chunk = batch.messages.slice(i, i + this.maxBatchRecords);
+          const chunk = messages.slice(i, i + this.maxBatchRecords);
           const last = chunk[chunk.length - 1];
           if (last === undefined) return;
           const started = process.hrtime.bigint();
@@ -148,13 +172,38 @@ export class TransactionalLoop {
   }
 
   private async commit(topic: string, partition: number, outputs: readonly OutboundMessage[], lastOffset: string, log: Logger): Promise<void> {
+    const next = (BigInt(lastOffset) + 1n).toString();
+    if (this.positions === undefined) {
+      await this.transact('source', topic, partition, outputs, { topic, next }, log);
+      return;
+    }
+    const toSource = outputs.filter((o) => this.sourceClusterTopics.has(o.topic));
+    const toTarget = outputs.filter((o) => !this.sourceClusterTopics.has(o.topic));
+    try {
+      // Quarantine first: a crash before the target commit redoes the chunk, so quarantined records can
+      // repeat (at least once, de-duplicable by their source headers); target and audit cannot.
+      if (toSource.length > 0) await this.transact('source', topic, partition, toSource, undefined, log);
+      await this.transact('target', topic, partition, toTarget, { topic: shadowTopic(topic), next }, log);
+    } catch (err) {
+      this.positions.forget(topic, partition);
+      throw err;
+    }
+    this.positions.set(topic, partition, BigInt(next));
+    await this.commitSourceOffset(topic, partition, lastOffset, log);
+  }
+
+  /** One transaction on one cluster: the messages, and the group's position on `offsets.topic` when given. */
+  private async transact(
+    cluster: Cluster, topic: string, partition: number, outputs: readonly OutboundMessage[],
+    offsets: { topic: string; next: string } | undefined, log: Logger,
+  ): Promise<void> {
     const id = this.transactionalId(topic, partition);
-    const producer = await this.producerFor(id);
+    const producer = await this.producerFor(cluster, id);
     let tx: Transaction;
     try {
       tx = await producer.transaction();
     } catch (err) {
-      await this.dropProducer(id);
+      await this.dropProducer(cluster, id);
       throw err;
     }
     try {
@@ -163,19 +212,55 @@ export class TransactionalLoop {
       for (const topicMessages of sliceBySize(groupByTopic(outputs), MAX_REQUEST_BYTES)) {
         await tx.sendBatch({ acks: -1, topicMessages });
       }
-      await tx.sendOffsets({
-        consumerGroupId: this.options.groupId,
-        topics: [{ topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
-      });
+      if (offsets !== undefined) {
+        await tx.sendOffsets({
+          consumerGroupId: this.options.groupId,
+          topics: [{ topic: offsets.topic, partitions: [{ partition, offset: offsets.next }] }],
+        });
+      }
       await tx.commit();
     } catch (err) {
-      log.warn({ err: errorName(err) }, 'transaction failed; aborting, the batch will be retried with a new producer');
+      log.warn({ err: errorName(err), cluster }, 'transaction failed; aborting, the batch will be retried with a new producer');
       await tx.abort().catch(() => undefined);
       // A producer whose transaction failed can be left mid-state (e.g. after a broker restart it answers
       // CONCURRENT_TRANSACTIONS forever). A new one re-initialises with the same transactional id, which
       // fences the old one and completes or aborts its open transaction on the broker.
-      await this.dropProducer(id);
+      await this.dropProducer(cluster, id);
       throw err;
+    }
+  }
+
+  /**
+   * Two-cluster mode: the records of `messages` at or above the position stored in the target cluster.
+   * Same-cluster mode: all of them (the consumer position is transactional there).
+   */
+  private async undelivered(topic: string, partition: number, messages: KafkaMessage[], log: Logger): Promise<KafkaMessage[]> {
+    const positions = this.positions;
+    if (positions === undefined) return messages;
+    let next = positions.get(topic, partition);
+    if (next === undefined) {
+      // A fresh target producer first: its initialisation completes or aborts the open transaction of
+      // whoever held this partition before, so the position read next is final (no pending commit).
+      const id = this.transactionalId(topic, partition);
+      await this.dropProducer('target', id);
+      await this.producerFor('target', id);
+      next = await positions.load(topic, partition);
+      log.info({ storedPosition: next.toString() }, 'source position loaded from the target cluster');
+    }
+    const from = next;
+    const kept = messages.filter((m) => BigInt(m.offset) >= from);
+    if (kept.length < messages.length) log.info({ skipped: messages.length - kept.length }, 'skipping records the target cluster already holds');
+    return kept;
+  }
+
+  /** Two-cluster mode: moves the source group's offset too, so a restart starts near the stored position. */
+  private async commitSourceOffset(topic: string, partition: number, lastOffset: string, log: Logger): Promise<void> {
+    if (this.positions === undefined) return;
+    try {
+      await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
+    } catch (err) {
+      // Not needed for correctness: the position in the target cluster decides what is delivered.
+      log.debug({ err: errorName(err) }, 'source offset commit failed; the target cluster keeps the position');
     }
   }
 
@@ -183,20 +268,26 @@ export class TransactionalLoop {
     return `${this.options.transactionalIdPrefix}-${topic}-${partition}`;
   }
 
-  private async dropProducer(id: string): Promise<void> {
-    const pending = this.producers.get(id);
-    this.producers.delete(id);
+  private async dropProducer(cluster: Cluster, id: string): Promise<void> {
+    await this.dropProducerKey(`${cluster}:${id}`);
+  }
+
+  private async dropProducerKey(key: string): Promise<void> {
+    const pending = this.producers.get(key);
+    this.producers.delete(key);
     await pending?.then((p) => p.disconnect()).catch(() => undefined);
   }
 
   private async dropProducers(): Promise<void> {
-    await Promise.all([...this.producers.keys()].map((id) => this.dropProducer(id)));
+    await Promise.all([...this.producers.keys()].map((key) => this.dropProducerKey(key)));
   }
 
-  private producerFor(id: string): Promise<Producer> {
-    let pending = this.producers.get(id);
+  private producerFor(cluster: Cluster, id: string): Promise<Producer> {
+    const key = `${cluster}:${id}`;
+    let pending = this.producers.get(key);
     if (pending === undefined) {
-      const producer = this.options.kafka.producer({
+      const kafka = cluster === 'target' && this.options.crossCluster !== undefined ? this.options.crossCluster.targetKafka : this.options.kafka;
+      const producer = kafka.producer({
         transactionalId: id,
         idempotent: true,
         maxInFlightRequests: 1,
@@ -205,8 +296,8 @@ export class TransactionalLoop {
         createPartitioner: Partitioners.DefaultPartitioner,
       });
       pending = producer.connect().then(() => producer);
-      pending.catch(() => this.producers.delete(id));
-      this.producers.set(id, pending);
+      pending.catch(() => this.producers.delete(key));
+      this.producers.set(key, pending);
     }
     return pending;
   }

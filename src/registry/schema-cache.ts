@@ -22,7 +22,11 @@ export class CachedSchemaLookup implements SchemaLookup {
   private readonly byIdCache = new Map<number, Promise<ResolvedSchema>>();
   private readonly registered = new Map<string, Promise<number>>();
 
-  constructor(private readonly client: RegistryClient) {}
+  /**
+   * @param client the source registry: schemas by id.
+   * @param registerClient where masked schemas are registered (TARGET_SCHEMA_REGISTRY_URL). Default: `client`.
+   */
+  constructor(private readonly client: RegistryClient, private readonly registerClient: RegistryClient = client) {}
 
   byId(id: number): Promise<ResolvedSchema> {
     let pending = this.byIdCache.get(id);
@@ -39,7 +43,7 @@ export class CachedSchemaLookup implements SchemaLookup {
     const key = `${subject}\u0000${text}`;
     let pending = this.registered.get(key);
     if (pending === undefined) {
-      pending = this.client.register(subject, text);
+      pending = this.registerClient.register(subject, text);
       this.registered.set(key, pending);
       pending.catch(() => this.registered.delete(key));
     }

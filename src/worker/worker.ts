@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Route } from '../config/routes.js';
 import { MaskerError } from '../errors.js';
 import { ensureTopics, partitionCount } from '../kafka/admin.js';
+import { shadowTopic } from '../kafka/cross-cluster.js';
 import { TransactionalLoop, type CommitInfo } from '../kafka/transactional-loop.js';
 import type { KeyRing } from '../masking/keys.js';
 import type { Logger } from '../observability/logger.js';
@@ -11,7 +12,13 @@ import type { SchemaLookup } from '../registry/schema-cache.js';
 import { RouteHandler } from './route-handler.js';
 
 export interface WorkerOptions {
+  /** Source cluster: consumer group, quarantine topic. */
   readonly kafka: Kafka;
+  /**
+   * Separate target cluster for target topics and audit (TARGET_KAFKA_BROKERS). Absent: the source
+   * cluster, one transaction per chunk. Present: the source positions are stored in the target cluster.
+   */
+  readonly targetKafka?: Kafka;
   readonly routes: readonly Route[];
   readonly lookup: SchemaLookup;
   readonly keys: KeyRing;
@@ -36,10 +43,13 @@ export interface RunningWorker {
 /**
  * Starts one consumer-group member for all routes. Refuses to start when a route has no policy
  * (consume nothing rather than guess) or a source topic does not exist. Creates missing target, audit
- * and quarantine topics; a target gets its source's partition count.
+ * and quarantine topics; a target gets its source's partition count. Target and audit topics (and, in
+ * two-cluster mode, the shadow topics holding source positions) go to the target cluster, quarantine to
+ * the source cluster.
  */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { kafka, routes, logger } = options;
+  const targetKafka = options.targetKafka ?? kafka;
   const handlers = new Map<string, RouteHandler>();
   for (const route of routes) {
     if (options.policies.policyFor(route) === undefined) {
@@ -49,7 +59,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     if (partitions === undefined) {
       throw new MaskerError('MASKER_CONFIG', `route ${route.name}: source topic ${route.source.topic} does not exist`);
     }
-    await ensureTopics(kafka, [{ topic: route.target.topic, numPartitions: partitions }]);
+    await ensureTopics(targetKafka, [
+      { topic: route.target.topic, numPartitions: partitions },
+      ...(options.targetKafka === undefined ? [] : [{ topic: shadowTopic(route.source.topic), numPartitions: partitions }]),
+    ]);
     handlers.set(route.source.topic, new RouteHandler({
       route,
       lookup: options.lookup,
@@ -62,7 +75,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     }));
   }
-  await ensureTopics(kafka, [{ topic: options.auditTopic }, { topic: options.quarantineTopic }]);
+  await ensureTopics(targetKafka, [{ topic: options.auditTopic }]);
+  await ensureTopics(kafka, [{ topic: options.quarantineTopic }]);
 
   const loop = new TransactionalLoop({
     kafka,
@@ -70,6 +84,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     topics: routes.map((r) => r.source.topic),
     transactionalIdPrefix: `masker-${options.groupId}`,
     logger,
+    ...(options.targetKafka === undefined ? {} : {
+      crossCluster: { targetKafka: options.targetKafka, sourceClusterTopics: [options.quarantineTopic] },
+    }),
     ...(options.maxBatchRecords === undefined ? {} : { maxBatchRecords: options.maxBatchRecords }),
     ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
     onCommit: (info) => {
@@ -85,7 +102,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
   });
   await loop.start();
-  logger.info({ routes: routes.map((r) => r.name), groupId: options.groupId }, 'worker started');
+  const mode = options.targetKafka === undefined ? 'single-cluster' : 'two-cluster';
+  logger.info({ routes: routes.map((r) => r.name), groupId: options.groupId, mode }, 'worker started');
   return {
     stop: async () => {
       await loop.stop();

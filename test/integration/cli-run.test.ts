@@ -62,6 +62,16 @@ describe('masker run (the bin, as a separate process)', () => {
     expect(worker.stderr()).not.toContain('corp.example');
   });
 
+  it('stops cleanly on SIGTERM during startup too', async () => {
+    const early = startCliWorker(writeConfig(
+      `apiVersion: masker/v1\nkind: Route\nname: early\nsource: { topic: ${source} }\ntarget: { topic: ${target}.early }\npolicy: cli-test\n`,
+      'apiVersion: masker/v1\nkind: MaskingPolicy\nname: cli-test\nrules: []\n',
+    ), { MASKER_SECRET: 'cli-test-secret-0123456789abcdef', MASKER_GROUP_ID: unique('it-cli-early'), MASKER_AUDIT_TOPIC: audit, MASKER_QUARANTINE_TOPIC: quarantine });
+    await waitFor('configuration loaded', async () => early.stderr().includes('configuration loaded'), 30_000, 20);
+    expect(await early.stop('SIGTERM')).toBe(0);
+    await deleteTopics(kafka, [`${target}.early`]);
+  });
+
   it('stops cleanly on SIGTERM with exit code 0', async () => {
     expect(await worker.stop('SIGTERM')).toBe(0);
   });

@@ -5,6 +5,7 @@ import type { Kafka } from 'kafkajs';
 import { parseRoute, type Route } from '../../../src/config/routes.js';
 import { parseKeyRing } from '../../../src/config/secrets.js';
 import { createKafka } from '../../../src/kafka/client.js';
+import { shadowTopic } from '../../../src/kafka/cross-cluster.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import type { MaskerMetrics } from '../../../src/observability/metrics.js';
 import type { PolicyProvider } from '../../../src/policy/active-policy.js';
@@ -22,6 +23,8 @@ export interface TestPipeline {
   readonly quarantineTopic: string;
   readonly groupId: string;
   readonly kafka: Kafka;
+  /** Where target and audit topics live: `kafka`, or the second cluster in two-cluster mode. */
+  readonly targetKafka: Kafka;
   stop(): Promise<void>;
   /** Stops the worker and deletes the route's topics, the audit and quarantine topics. */
   dispose(): Promise<void>;
@@ -45,6 +48,8 @@ export async function startTestPipeline(options: {
   maxRecordBytes?: number;
   metrics?: MaskerMetrics;
   maxBatchRecords?: number;
+  /** Two-cluster mode: the target cluster's brokers (MASKER_TEST_TARGET_BROKERS). */
+  targetBrokers?: string[];
 }): Promise<TestPipeline> {
   const { brokers } = endpoints();
   const registryUrl = options.registryUrl ?? endpoints().registryUrl;
@@ -55,8 +60,10 @@ export async function startTestPipeline(options: {
   const groupId = unique('it-group');
   const logger = createLogger((process.env['LOG_LEVEL'] as 'info' | undefined) ?? 'silent');
   const kafka = createKafka({ brokers, clientId: unique('it-worker'), logger });
+  const targetKafka = options.targetBrokers === undefined ? kafka : createKafka({ brokers: options.targetBrokers, clientId: unique('it-worker'), logger });
   const worker: RunningWorker = await startWorker({
     kafka,
+    ...(options.targetBrokers === undefined ? {} : { targetKafka }),
     routes: [route],
     lookup: new CachedSchemaLookup(new RegistryClient({ url: registryUrl })),
     keys: parseKeyRing(TEST_SECRET, 'test'),
@@ -70,11 +77,12 @@ export async function startTestPipeline(options: {
     logger,
   });
   return {
-    route, auditTopic, quarantineTopic, groupId, kafka,
+    route, auditTopic, quarantineTopic, groupId, kafka, targetKafka,
     stop: () => worker.stop(),
     dispose: async () => {
       await worker.stop();
       await deleteTopics(kafka, [route.source.topic, route.target.topic, auditTopic, quarantineTopic]);
+      if (targetKafka !== kafka) await deleteTopics(targetKafka, [route.target.topic, auditTopic, shadowTopic(route.source.topic)]);
     },
   };
 }

@@ -13,6 +13,21 @@ export function endpoints(): { brokers: string[]; registryUrl: string; redisUrl:
   return { brokers: brokers.split(','), registryUrl, redisUrl };
 }
 
+/**
+ * The second local cluster (two-cluster mode), when the global setup started it. Deliberately not
+ * TARGET_KAFKA_BROKERS: that would switch every worker of the test run to two-cluster mode.
+ */
+export function targetBrokers(): string[] | undefined {
+  const brokers = process.env['MASKER_TEST_TARGET_BROKERS'];
+  return brokers === undefined || brokers === '' ? undefined : brokers.split(',');
+}
+
+export function testTargetKafka(): Kafka {
+  const brokers = targetBrokers();
+  if (brokers === undefined) throw new Error('MASKER_TEST_TARGET_BROKERS is not set (the integration global setup sets it)');
+  return new Kafka({ clientId: unique('masker-test-target'), brokers, logLevel: logLevel.NOTHING });
+}
+
 /** A short unique suffix so every test gets its own topics, groups and keys. */
 export function unique(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -38,6 +38,21 @@ describe('CachedSchemaLookup', () => {
     expect(calls).toEqual([5, 5]);
   });
 
+  it('registers masked schemas in the second (target) registry when given one, looks ids up in the first', async () => {
+    const registered: string[] = [];
+    const registrar = (name: string, id: number): RegistryClient => ({
+      register: async (subject: string) => { registered.push(`${name}:${subject}`); return id; },
+    }) as unknown as RegistryClient;
+    const { client, calls } = countingClient(() => '"string"');
+    const source = Object.assign(client, { register: registrar('source', 1).register });
+    const lookup = new CachedSchemaLookup(source, registrar('target', 42));
+    await lookup.byId(3);
+    expect(await lookup.register('t-value', '"string"')).toBe(42);
+    expect(await lookup.register('t-value', '"string"')).toBe(42);
+    expect(registered).toEqual(['target:t-value']);
+    expect(calls).toEqual([3]);
+  });
+
   it('refuses a schema avsc cannot parse, as a decode error (quarantine)', async () => {
     const { client } = countingClient(() => '{"type":"record","name":"R","fields":[{"name":"a","type":"nope"}]}');
     await expect(new CachedSchemaLookup(client).byId(9)).rejects.toMatchObject({ code: 'MASKER_DECODE', disposition: 'quarantine' });

@@ -1,0 +1,89 @@
+import { SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shadowTopic } from '../../src/kafka/cross-cluster.js';
+import { QUARANTINE_HEADERS } from '../../src/worker/record-processor.js';
+import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
+import { committedCount, consumeAll, createTopics, targetBrokers, testKafka, testRegistry, testTargetKafka, unique } from './support/services.js';
+
+const schema = {
+  type: 'record',
+  name: 'Person',
+  namespace: 'it.twocluster',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'email', type: 'string', 'confluent:tags': ['PII'] },
+  ],
+};
+
+const SECRET_EMAIL = 'two.clusters@example.org';
+
+async function topicsOf(kafka: Kafka): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await admin.listTopics();
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Two-cluster mode, in process: masked records and audit on the target cluster, raw quarantine on the source. */
+describe.skipIf(targetBrokers() === undefined)('separate target cluster: quarantine stays on the source', () => {
+  const kafka = testKafka();
+  const registry = testRegistry();
+  const source = unique('it.prod.two');
+  const target = unique('it.staging.two');
+  const bad = Buffer.from(`{"email":"${SECRET_EMAIL}"}`);
+  let targetKafka: Kafka;
+  let pipeline: TestPipeline;
+
+  beforeAll(async () => {
+    targetKafka = testTargetKafka();
+    await createTopics(kafka, [source]);
+    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: source,
+      messages: [
+        { key: '0', value: await registry.encode(id, { id: 0, email: SECRET_EMAIL }) },
+        { key: '1', value: bad },
+        { key: '2', value: await registry.encode(id, { id: 2, email: SECRET_EMAIL }) },
+      ],
+    });
+    await producer.disconnect();
+    pipeline = await startTestPipeline({
+      route: { name: 'two-clusters', source: { topic: source }, target: { topic: target }, policy: 'it-two', key: 'keep' },
+      policiesDir: policyFolder({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'it-two', rules: [] }),
+      targetBrokers: targetBrokers()!,
+    });
+  });
+
+  afterAll(async () => {
+    await pipeline?.dispose();
+  });
+
+  it('writes the masked records to the target cluster only', async () => {
+    const out = await consumeAll(targetKafka, target, 2, { settleMs: 1_500 });
+    expect(out.map((m) => m.key?.toString())).toEqual(['0', '2']);
+    for (const m of out) expect(((await registry.decode(m.value!)) as { email: string }).email).not.toBe(SECRET_EMAIL);
+    expect(await topicsOf(kafka)).not.toContain(target);
+  });
+
+  it('quarantines the bad record raw on the source cluster, not on the target', async () => {
+    const quarantined = await consumeAll(kafka, pipeline.quarantineTopic, 1, { settleMs: 1_500 });
+    expect(quarantined).toHaveLength(1);
+    expect(quarantined[0]!.value?.equals(bad)).toBe(true);
+    expect(quarantined[0]!.headers[QUARANTINE_HEADERS.offset]?.toString()).toBe('1');
+    expect(await topicsOf(targetKafka)).not.toContain(pipeline.quarantineTopic);
+  });
+
+  it('audits every record on the target cluster and stores the source position there', async () => {
+    const audit = await consumeAll(targetKafka, pipeline.auditTopic, 3, { settleMs: 1_500 });
+    const outcomes = audit.map((m) => (JSON.parse(m.value!.toString('utf8')) as { outcome: string }).outcome);
+    expect(outcomes).toEqual(['masked', 'quarantined', 'masked']);
+    expect(await topicsOf(kafka)).not.toContain(pipeline.auditTopic);
+    expect(await committedCount(targetKafka, pipeline.groupId, shadowTopic(source))).toBe(3);
+  });
+});
