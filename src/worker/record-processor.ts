@@ -56,6 +56,7 @@ export class RecordProcessor {
   private readonly plans = new PlanCache();
   /** Writer schema ids this worker has masked at least once: the first record of a new id is flagged in its audit event. */
   private readonly seenSchemas = new Set<number>();
+  private readonly targetIds = new Map<string, Promise<number>>();
 
   constructor(
     private readonly route: Route,
@@ -117,7 +118,7 @@ export class RecordProcessor {
       throw new MaskerError('MASKER_DECODE', `${where}: Avro body does not decode with schema id ${frame.schemaId}`);
     }
     const masked = maskRecord(entry.plan, decoded, this.keys);
-    const targetSchemaId = await this.lookup.register(subject, schema.text);
+    const targetSchemaId = await this.targetSchemaId(subject, frame.schemaId, schema.text);
     let body: Buffer;
     try {
       body = schema.type.toBuffer(masked.value);
@@ -126,6 +127,18 @@ export class RecordProcessor {
       throw new MaskerError('MASKER_OUTPUT_INVALID', `${where}: masked record does not encode with schema id ${frame.schemaId}`);
     }
     return { bytes: writeFrame(targetSchemaId, body), sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields };
+  }
+
+  /** The target subject's id for a writer schema, registered once per (subject, writer id). */
+  private targetSchemaId(subject: string, writerId: number, text: string): Promise<number> {
+    const key = `${subject}|${writerId}`;
+    let pending = this.targetIds.get(key);
+    if (pending === undefined) {
+      pending = this.lookup.register(subject, text);
+      this.targetIds.set(key, pending);
+      pending.catch(() => this.targetIds.delete(key));
+    }
+    return pending;
   }
 
   private firstOfSchema(id: number | null): boolean {
