@@ -49,15 +49,19 @@ export class RouteHandler {
     metrics?.recordsIn.inc({ route: route.name }, records.length);
     metrics?.policyVersion.set({ policy: policy.name }, policy.version);
     const out: OutboundMessage[] = [];
+    // Counted per chunk, then added once: prom-client's labelled inc costs more than masking a field.
+    let masked = 0;
+    const byAction = new Map<string, number>();
+    const auditKey = Buffer.from(route.name);
     for (const record of records) {
       const result = await this.processor.process(record, policy);
       if (result.target !== undefined) {
         // Same partition as the source: the target was created with the source's partition count, so
         // per-partition order (and so per-key order) carries over exactly.
         out.push({ topic: route.target.topic, partition: record.partition, ...result.target });
-        metrics?.recordsOut.inc({ route: route.name });
+        masked += 1;
         if (metrics !== undefined && result.audit.type === 'record') {
-          for (const field of result.audit.fields) metrics.maskedFields.inc({ route: route.name, action: field.action });
+          for (const field of result.audit.fields) byAction.set(field.action, (byAction.get(field.action) ?? 0) + 1);
         }
       }
       if (result.quarantine !== undefined) {
@@ -69,7 +73,11 @@ export class RouteHandler {
           'record quarantined: it will not reach the target topic',
         );
       }
-      out.push({ topic: auditTopic, key: Buffer.from(route.name), value: encodeAuditEvent(result.audit) });
+      out.push({ topic: auditTopic, key: auditKey, value: encodeAuditEvent(result.audit) });
+    }
+    if (metrics !== undefined) {
+      if (masked > 0) metrics.recordsOut.inc({ route: route.name }, masked);
+      for (const [action, count] of byAction) metrics.maskedFields.inc({ route: route.name, action }, count);
     }
     return out;
   }
