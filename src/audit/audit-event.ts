@@ -24,7 +24,8 @@ export interface RecordAuditEvent {
   readonly target: { readonly topic: string } | null;
   readonly schemaId: { readonly source: number | null; readonly target: number | null };
   readonly keySchemaId?: { readonly source: number | null; readonly target: number | null };
-  readonly policy: { readonly name: string; readonly version: number; readonly sha256: string } | null;
+  /** `disabledRules`: rules toggled off when this record was masked (absent when none). */
+  readonly policy: { readonly name: string; readonly version: number; readonly sha256: string; readonly disabledRules?: readonly string[] } | null;
   readonly keyId: string;
   readonly outcome: RecordOutcome;
   readonly fields: readonly FieldAudit[];

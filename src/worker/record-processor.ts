@@ -184,7 +184,13 @@ export class RecordProcessor {
       target: outcome === 'quarantined' ? null : { topic: this.route.target.topic },
       schemaId: { source: value.sourceSchemaId, target: value.targetSchemaId },
       ...(key?.sourceSchemaId == null ? {} : { keySchemaId: { source: key.sourceSchemaId, target: key.targetSchemaId } }),
-      policy: { name: policy.name, version: policy.version, sha256: policy.sha256 },
+      policy: {
+        name: policy.name,
+        version: policy.version,
+        sha256: policy.sha256,
+        // Toggles do not bump the version: name the rules that were off, so a weakened record is visible.
+        ...(policy.disabledRules.size === 0 ? {} : { disabledRules: [...policy.disabledRules].sort() }),
+      },
       keyId: this.keys.active.id,
       outcome,
       fields,

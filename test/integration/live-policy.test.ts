@@ -7,6 +7,7 @@ import { RedisPolicyAdmin } from '../../src/policy/redis-policy-admin.js';
 import { RedisPolicySource } from '../../src/policy/redis-policy-source.js';
 import { PolicyWatcher } from '../../src/policy/policy-watcher.js';
 import { deleteKeys, uniquePrefix } from './policy/support.js';
+import { waitFor } from './support/cli-worker.js';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { consumeAll, createTopics, deleteTopics, endpoints, testKafka, testRegistry, unique } from './support/services.js';
 import { hostPort, TcpProxy } from './support/tcp-proxy.js';
@@ -132,5 +133,23 @@ describe('live policies from Redis, through the worker', () => {
     expect((await maskedSoFar()).slice(-2).map((r) => r.email)).toEqual(['v2-redacted', 'v2-redacted']);
     const rejected = events.filter((e) => e.type === 'policy-rejected');
     expect(rejected.map((e) => e.error?.code)).toEqual(expect.arrayContaining(['MASKER_POLICY_INVALID', 'MASKER_POLICY_SIGNATURE']));
+  });
+
+  it('a rule toggled off sends its fields to onUnmatchedSensitive (never pass-through) and the audit names it', async () => {
+    // The forged version above is still the newest in Redis; a toggle applies with a valid version.
+    const valid = await admin.push(policy({ action: 'redact', params: { replacement: 'v3-redacted' } }), { by: 'test', origin: 'test' });
+    await watcher.waitForVersion('live', valid.version, 5_000);
+    await admin.toggle('live', 'emails', 'off');
+    await waitFor('the toggle to apply', async () => watcher.policyFor({ name: 'live', policy: 'live' })?.disabledRules.has('emails') === true, 5_000, 50);
+    await produce(2);
+    const lastTwo = (await maskedSoFar()).slice(-2);
+    for (const r of lastTwo) {
+      expect(r.email).toBe('[REDACTED]');
+      expect(r.email).not.toContain('live.example');
+    }
+    const audit = await consumeAll(kafka, pipeline.auditTopic, next, { settleMs: 200 });
+    const last = JSON.parse(audit[audit.length - 1]!.value!.toString()) as { policy: { disabledRules?: string[] }; fields: { rule: string }[] };
+    expect(last.policy.disabledRules).toEqual(['emails']);
+    expect(last.fields.map((f) => f.rule)).toEqual(['(unmatchedSensitive)']);
   });
 });
