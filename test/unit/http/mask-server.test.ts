@@ -271,9 +271,9 @@ describe('graceful close', () => {
     const closed = t.server.close(5_000);
     let closedYet = false;
     void closed.then(() => { closedYet = true; });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(closedYet).toBe(false); // waits for the call in flight
+    // Closing has begun once new connections are refused; the call in flight still holds it open.
     await expect(fetch(`${t.server.url}/healthz`)).rejects.toThrow(); // no new connections
+    expect(closedYet).toBe(false); // waits for the call in flight (released only below)
     release();
     const res = await call;
     expect(res.status).toBe(200);
