@@ -1,6 +1,7 @@
 import { Partitioners, type Consumer, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type Transaction } from 'kafkajs';
 import type { Logger } from '../observability/logger.js';
-import { StoredPositions, shadowTopic, type CrossClusterOptions } from './cross-cluster.js';
+import { shadowTopic, type CrossClusterOptions } from './cross-cluster.js';
+import { CommittedPositions } from './positions.js';
 
 export interface InboundRecord {
   readonly topic: string;
@@ -60,7 +61,9 @@ type Cluster = 'source' | 'target';
  * Exactly-once consume → transform → produce within one cluster. Per chunk of records: one Kafka
  * transaction holds every produced message and the consumer offset (sendOffsets), so the masked records,
  * their audit events and the source position commit together or not at all. Consumers of the outputs
- * must read committed (kafkajs' default). One transactional producer per assigned partition.
+ * must read committed (kafkajs' default). One transactional producer per assigned partition; each new one
+ * fences its predecessor, then re-reads the committed position, so a worker that lost the partition in a
+ * rebalance cannot make its successor deliver a chunk twice (see CommittedPositions).
  *
  * With `crossCluster`, per chunk: first the source-cluster messages (quarantine) in a source transaction,
  * then everything else plus the source position (committed for the group on the shadow topic) in a target
@@ -71,7 +74,9 @@ export class TransactionalLoop {
   private consumer: Consumer;
   private readonly producers = new Map<string, Promise<Producer>>();
   private readonly maxBatchRecords: number;
-  private readonly positions: StoredPositions | undefined;
+  private readonly positions: CommittedPositions;
+  /** The cluster whose transactions carry the source position: the target one in two-cluster mode. */
+  private readonly positionCluster: Cluster;
   private readonly sourceClusterTopics: ReadonlySet<string>;
   private running = false;
   private recoveries = 0;
@@ -79,7 +84,10 @@ export class TransactionalLoop {
   constructor(private readonly options: TransactionalLoopOptions) {
     this.maxBatchRecords = options.maxBatchRecords ?? 500;
     const cross = options.crossCluster;
-    this.positions = cross === undefined ? undefined : new StoredPositions(cross.targetKafka, options.groupId);
+    this.positions = cross === undefined
+      ? new CommittedPositions(options.kafka, options.groupId)
+      : new CommittedPositions(cross.targetKafka, options.groupId, shadowTopic);
+    this.positionCluster = cross === undefined ? 'source' : 'target';
     this.sourceClusterTopics = new Set(cross?.sourceClusterTopics ?? []);
     this.consumer = this.createConsumer();
   }
@@ -115,7 +123,7 @@ export class TransactionalLoop {
       void this.recover(errorName(event.payload.error));
     });
     // A new generation may have given our partitions to another worker and back: reload their positions.
-    consumer.on(consumer.events.GROUP_JOIN, () => this.positions?.reset());
+    consumer.on(consumer.events.GROUP_JOIN, () => this.positions.reset());
     return consumer;
   }
 
@@ -173,18 +181,19 @@ export class TransactionalLoop {
 
   private async commit(topic: string, partition: number, outputs: readonly OutboundMessage[], lastOffset: string, log: Logger): Promise<void> {
     const next = (BigInt(lastOffset) + 1n).toString();
-    if (this.positions === undefined) {
-      await this.transact('source', topic, partition, outputs, { topic, next }, log);
-      return;
-    }
-    const toSource = outputs.filter((o) => this.sourceClusterTopics.has(o.topic));
-    const toTarget = outputs.filter((o) => !this.sourceClusterTopics.has(o.topic));
     try {
-      // Quarantine first: a crash before the target commit redoes the chunk, so quarantined records can
-      // repeat (at least once, de-duplicable by their source headers); target and audit cannot.
-      if (toSource.length > 0) await this.transact('source', topic, partition, toSource, undefined, log);
-      await this.transact('target', topic, partition, toTarget, { topic: shadowTopic(topic), next }, log);
+      if (this.options.crossCluster === undefined) {
+        await this.transact('source', topic, partition, outputs, { topic, next }, log);
+      } else {
+        const toSource = outputs.filter((o) => this.sourceClusterTopics.has(o.topic));
+        const toTarget = outputs.filter((o) => !this.sourceClusterTopics.has(o.topic));
+        // Quarantine first: a crash before the target commit redoes the chunk, so quarantined records can
+        // repeat (at least once, de-duplicable by their source headers); target and audit cannot.
+        if (toSource.length > 0) await this.transact('source', topic, partition, toSource, undefined, log);
+        await this.transact('target', topic, partition, toTarget, { topic: shadowTopic(topic), next }, log);
+      }
     } catch (err) {
+      // The producer that knew the position is gone: the next one fences and reloads it.
       this.positions.forget(topic, partition);
       throw err;
     }
@@ -230,32 +239,28 @@ export class TransactionalLoop {
     }
   }
 
-  /**
-   * Two-cluster mode: the records of `messages` at or above the position stored in the target cluster.
-   * Same-cluster mode: all of them (the consumer position is transactional there).
-   */
+  /** The records of `messages` at or above the committed position (the one stored in the target cluster in two-cluster mode). */
   private async undelivered(topic: string, partition: number, messages: KafkaMessage[], log: Logger): Promise<KafkaMessage[]> {
     const positions = this.positions;
-    if (positions === undefined) return messages;
     let next = positions.get(topic, partition);
     if (next === undefined) {
-      // A fresh target producer first: its initialisation completes or aborts the open transaction of
-      // whoever held this partition before, so the position read next is final (no pending commit).
+      // A fresh producer first: its initialisation completes or aborts the open transaction of whoever
+      // held this partition before and fences it, so the position read next is final (no pending commit).
       const id = this.transactionalId(topic, partition);
-      await this.dropProducer('target', id);
-      await this.producerFor('target', id);
+      await this.dropProducer(this.positionCluster, id);
+      await this.producerFor(this.positionCluster, id);
       next = await positions.load(topic, partition);
-      log.info({ storedPosition: next.toString() }, 'source position loaded from the target cluster');
+      log.info({ committedPosition: next.toString(), cluster: this.positionCluster }, 'source position loaded after fencing');
     }
     const from = next;
     const kept = messages.filter((m) => BigInt(m.offset) >= from);
-    if (kept.length < messages.length) log.info({ skipped: messages.length - kept.length }, 'skipping records the target cluster already holds');
+    if (kept.length < messages.length) log.info({ skipped: messages.length - kept.length }, 'skipping records already delivered');
     return kept;
   }
 
   /** Two-cluster mode: moves the source group's offset too, so a restart starts near the stored position. */
   private async commitSourceOffset(topic: string, partition: number, lastOffset: string, log: Logger): Promise<void> {
-    if (this.positions === undefined) return;
+    if (this.options.crossCluster === undefined) return;
     try {
       await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
     } catch (err) {
@@ -299,7 +304,7 @@ export class TransactionalLoop {
         // Murmur2 on the key, as the Java client: a target keeps the source's key → partition mapping.
         createPartitioner: Partitioners.DefaultPartitioner,
       });
-      pending = producer.connect().then(() => producer);
+      pending = producer.connect().then(() => fence(producer));
       pending.catch(() => this.producers.delete(key));
       this.producers.set(key, pending);
     }
@@ -344,6 +349,18 @@ export function sliceBySize(groups: { topic: string; messages: Message[] }[], li
     requests.push(runsPerTopic.flatMap((t) => (t.runs[k] === undefined ? [] : [{ topic: t.topic, messages: t.runs[k] as Message[] }])));
   }
   return requests;
+}
+
+/**
+ * Initialises the producer's transactional id now rather than at its first transaction (kafkajs' connect()
+ * does not: it only fetches a non-transactional producer id). The InitProducerId bumps the epoch, which
+ * fences every older producer of this id and completes or aborts its open transaction before it returns.
+ * An empty transaction's abort sends nothing.
+ */
+async function fence(producer: Producer): Promise<Producer> {
+  const tx = await producer.transaction();
+  await tx.abort();
+  return producer;
 }
 
 function toInbound(topic: string, partition: number, m: KafkaMessage): InboundRecord {

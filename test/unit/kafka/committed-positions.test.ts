@@ -1,9 +1,10 @@
 import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { StoredPositions, shadowTopic } from '../../../src/kafka/cross-cluster.js';
+import { shadowTopic } from '../../../src/kafka/cross-cluster.js';
+import { CommittedPositions } from '../../../src/kafka/positions.js';
 
-/** A target-cluster client whose admin answers fetchOffsets from `stored` (kafkajs says -1 for "none"). */
-function fakeTarget(stored: Record<number, string>): { kafka: Kafka; fetched: { groupId: string; topics: string[] }[] } {
+/** A client whose admin answers fetchOffsets from `stored` (kafkajs says -1 for "none"). */
+function fakeCluster(stored: Record<number, string>): { kafka: Kafka; fetched: { groupId: string; topics: string[] }[] } {
   const fetched: { groupId: string; topics: string[] }[] = [];
   const kafka = {
     admin: () => ({
@@ -18,10 +19,10 @@ function fakeTarget(stored: Record<number, string>): { kafka: Kafka; fetched: { 
   return { kafka, fetched };
 }
 
-describe('StoredPositions', () => {
+describe('CommittedPositions', () => {
   it('reads the group position on the shadow topic of the target cluster, one partition at a time', async () => {
-    const { kafka, fetched } = fakeTarget({ 0: '42', 1: '7' });
-    const positions = new StoredPositions(kafka, 'g');
+    const { kafka, fetched } = fakeCluster({ 0: '42', 1: '7' });
+    const positions = new CommittedPositions(kafka, 'g', shadowTopic);
     expect(await positions.load('prod.t', 0)).toBe(42n);
     expect(fetched).toEqual([{ groupId: 'g', topics: [shadowTopic('prod.t')] }]);
     expect(shadowTopic('prod.t')).toBe('masker.offsets.prod.t');
@@ -29,15 +30,21 @@ describe('StoredPositions', () => {
     expect(positions.get('prod.t', 1)).toBeUndefined();
   });
 
+  it('reads the group position on the source topic itself by default (one cluster)', async () => {
+    const { kafka, fetched } = fakeCluster({ 2: '11' });
+    expect(await new CommittedPositions(kafka, 'g').load('prod.t', 2)).toBe(11n);
+    expect(fetched).toEqual([{ groupId: 'g', topics: ['prod.t'] }]);
+  });
+
   it('treats "no committed offset" as the beginning', async () => {
-    const positions = new StoredPositions(fakeTarget({ 0: '-1' }).kafka, 'g');
+    const positions = new CommittedPositions(fakeCluster({ 0: '-1' }).kafka, 'g');
     expect(await positions.load('t', 0)).toBe(0n);
     expect(await positions.load('t', 3)).toBe(0n);
   });
 
   it('keeps own commits until reset or forget, then reloads', async () => {
-    const { kafka, fetched } = fakeTarget({ 0: '5' });
-    const positions = new StoredPositions(kafka, 'g');
+    const { kafka, fetched } = fakeCluster({ 0: '5' });
+    const positions = new CommittedPositions(kafka, 'g');
     positions.set('t', 0, 9n);
     expect(positions.get('t', 0)).toBe(9n);
     positions.forget('t', 0);
