@@ -9,6 +9,7 @@
  *
  *   npm run bench:pipeline                         # 20k records, ~2 min
  *   BENCH_RECORDS=100000 BENCH_LATENCY_SECONDS=20 npm run bench:pipeline
+ *   BENCH_MASKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:pipeline   # profile the workers
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -83,7 +84,8 @@ async function measure(groupId: string, topic: string, total: number, deadlineMs
 }
 
 function startMasker(routeDir: string, groupId: string, extraEnv: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [`${ROOT}bin/masker.js`, 'run', '--routes', routeDir, '--policies', join(config, 'policies')], {
+  const nodeArgs = (process.env['BENCH_MASKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  return spawn(process.execPath, [...nodeArgs, `${ROOT}bin/masker.js`, 'run', '--routes', routeDir, '--policies', join(config, 'policies')], {
     env: {
       PATH: process.env['PATH'] ?? '',
       KAFKA_BROKERS: BROKERS.join(','),
