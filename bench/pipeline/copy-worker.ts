@@ -5,6 +5,7 @@
  *
  *   vite-node bench/pipeline/copy-worker.ts -- SOURCE TARGET GROUP
  */
+import { envSchema } from '../../src/config/env.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { TransactionalLoop } from '../../src/kafka/transactional-loop.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -23,6 +24,8 @@ const loop = new TransactionalLoop({
   transactionalIdPrefix: `bench-copy-${groupId}`,
   logger,
   maxBatchRecords: Number(process.env['MASKER_BATCH_RECORDS'] ?? 500),
+  // Same batching as masker run: its default unless the environment overrides it.
+  partitionConcurrency: envSchema.shape.MASKER_PARTITION_CONCURRENCY.parse(process.env['MASKER_PARTITION_CONCURRENCY']),
   handler: async (records) => records.map((r) => ({ topic: target, partition: r.partition, key: r.key, value: r.value })),
 });
 await loop.start();

@@ -10,8 +10,12 @@
  *   npm run bench:pipeline                         # 20k records, ~2 min
  *   BENCH_RECORDS=100000 BENCH_LATENCY_SECONDS=20 npm run bench:pipeline
  *   BENCH_MASKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:pipeline   # profile the workers
+ *   BENCH_LATENCY_BATCH=100 npm run bench:pipeline     # MASKER_BATCH_RECORDS of the latency run (default 500)
+ *
+ * Each throughput line also gives the CPU the workers and the broker used while measuring (from /proc):
+ * cores busy on average and worker CPU time per record — it says which side is the limit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,15 +73,65 @@ async function committed(groupId: string, topic: string): Promise<number> {
   return offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/** The local stack's broker, to show how the two cores were shared. */
+function brokerPid(): number | undefined {
+  try {
+    return Number(readFileSync(`${ROOT}.stack/kafka.pid`, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Measured {
+  readonly rate: number;
+  /** Cores used on average by the workers (together) and by the broker while measuring. */
+  readonly workerCores: number;
+  readonly brokerCores: number;
+  /** Worker CPU per record, microseconds. */
+  readonly workerUsPerRecord: number;
+}
+
+function describe(m: Measured): string {
+  return `(workers ${m.workerCores.toFixed(2)} cores, ${Math.round(m.workerUsPerRecord)} µs CPU/record; broker ${m.brokerCores.toFixed(2)} cores)`;
+}
+
 /** Records/s from the first commit to the last: worker start-up and group join are not counted. */
-async function measure(groupId: string, topic: string, total: number, deadlineMs = 600_000): Promise<number> {
+async function measure(groupId: string, topic: string, total: number, workers: readonly ChildProcess[] = [], deadlineMs = 600_000): Promise<Measured> {
   const end = Date.now() + deadlineMs;
-  let first: { at: number; count: number } | undefined;
+  const cpu = (): { workers: number; broker: number } => ({
+    workers: workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0),
+    broker: cpuSeconds(brokerPid()),
+  });
+  let first: { at: number; count: number; cpu: { workers: number; broker: number } } | undefined;
   for (;;) {
     const count = await committed(groupId, topic);
     const now = performance.now();
-    if (first === undefined && count > 0) first = { at: now, count };
-    if (count >= total && first !== undefined) return (count - first.count) / ((now - first.at) / 1000);
+    if (first === undefined && count > 0) first = { at: now, count, cpu: cpu() };
+    if (count >= total && first !== undefined) {
+      const seconds = (now - first.at) / 1000;
+      const used = cpu();
+      const records = count - first.count;
+      return {
+        rate: records / seconds,
+        workerCores: (used.workers - first.cpu.workers) / seconds,
+        brokerCores: (used.broker - first.cpu.broker) / seconds,
+        workerUsPerRecord: ((used.workers - first.cpu.workers) / records) * 1e6,
+      };
+    }
     if (Date.now() > end) throw new Error(`${topic}: ${count}/${total} committed before the deadline`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -143,25 +197,28 @@ log(`bench: ${RECORDS} Debezium customer envelopes (${Math.round(values.reduce((
 // (a) baseline copy
 const copyGroup = `bench-copy-${run}`;
 let children = [startCopy(source, `bench.copy.${run}`, copyGroup)];
-const baseline = await measure(copyGroup, source, RECORDS);
+const baselineRun = await measure(copyGroup, source, RECORDS, children);
+const baseline = baselineRun.rate;
 await stop(children);
-log(`(a) plain kafkajs EOS copy:     ${Math.round(baseline)} records/s`);
+log(`(a) plain kafkajs EOS copy:     ${Math.round(baseline)} records/s  ${describe(baselineRun)}`);
 
 // (b) masker, one worker
 const oneGroup = `bench-masker1-${run}`;
 children = [startMasker(routeDir(source, `bench.masked1.${run}`), oneGroup)];
-const one = await measure(oneGroup, source, RECORDS);
+const oneRun = await measure(oneGroup, source, RECORDS, children);
+const one = oneRun.rate;
 const rss = peakRssMb(children[0]!);
 await stop(children);
-log(`(b) masker, 1 worker:           ${Math.round(one)} records/s  ratio to (a) ${(one / baseline).toFixed(2)}  peak RSS ${rss} MB`);
+log(`(b) masker, 1 worker:           ${Math.round(one)} records/s  ratio to (a) ${(one / baseline).toFixed(2)}  peak RSS ${rss} MB  ${describe(oneRun)}`);
 
 // (c) masker, two workers in one group
 const twoGroup = `bench-masker2-${run}`;
 const twoRoutes = routeDir(source, `bench.masked2.${run}`);
 children = [startMasker(twoRoutes, twoGroup), startMasker(twoRoutes, twoGroup)];
-const two = await measure(twoGroup, source, RECORDS);
+const twoRun = await measure(twoGroup, source, RECORDS, children);
+const two = twoRun.rate;
 await stop(children);
-log(`(c) masker, 2 workers:          ${Math.round(two)} records/s  ${(two / one).toFixed(2)}x of 1 worker (2 cores shared with the broker)`);
+log(`(c) masker, 2 workers:          ${Math.round(two)} records/s  ${(two / one).toFixed(2)}x of 1 worker  ${describe(twoRun)}`);
 
 // (d) latency at ~half of (b)'s max: source produce time → visible (committed) on the target.
 const latSource = `bench.lat.src.${run}`;
@@ -169,7 +226,7 @@ const latTarget = `bench.lat.dst.${run}`;
 await admin.createTopics({ waitForLeaders: true, topics: [{ topic: latSource, numPartitions: 1, replicationFactor: 1 }] });
 const latSchema = await registerSource(latSource);
 const latGroup = `bench-lat-${run}`;
-children = [startMasker(routeDir(latSource, latTarget), latGroup, { MASKER_BATCH_RECORDS: '500' })];
+children = [startMasker(routeDir(latSource, latTarget), latGroup, { MASKER_BATCH_RECORDS: process.env['BENCH_LATENCY_BATCH'] ?? '500' })];
 // Warm up: one record through, so schema fetch, plan compile and group join are not in the figures.
 await produceAll(producer, latSource, encoded(latSchema, 1));
 await measure(latGroup, latSource, 1);
@@ -202,7 +259,8 @@ await stop(children);
 const latencies = received.map((t, i) => t - (sentAt[i] ?? t)).sort((a, b) => a - b);
 log(`(d) latency at ${rate} records/s:  p50 ${percentile(latencies, 50).toFixed(0)} ms  p99 ${percentile(latencies, 99).toFixed(0)} ms  (${received.length}/${total} records)`);
 
-const results = { date: new Date().toISOString(), records: RECORDS, baseline, oneWorker: one, ratio: one / baseline, twoWorkers: two, scaling: two / one, peakRssMb: rss, latency: { rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99) } };
+const cpu = { baseline: baselineRun, oneWorker: oneRun, twoWorkers: twoRun };
+const results = { date: new Date().toISOString(), records: RECORDS, cpu, baseline, oneWorker: one, ratio: one / baseline, twoWorkers: two, scaling: two / one, peakRssMb: rss, latency: { rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99) } };
 mkdirSync(`${ROOT}bench/results`, { recursive: true });
 writeFileSync(`${ROOT}bench/results/pipeline-${run}.json`, `${JSON.stringify(results, null, 2)}\n`);
 await producer.disconnect();

@@ -87,6 +87,7 @@ export function registerRunCommand(program: Command): void {
           quarantineTopic: env.MASKER_QUARANTINE_TOPIC,
           maxRecordBytes: env.MASKER_MAX_RECORD_BYTES,
           maxBatchRecords: env.MASKER_BATCH_RECORDS,
+          partitionConcurrency: env.MASKER_PARTITION_CONCURRENCY,
           sessionTimeoutMs: env.MASKER_SESSION_TIMEOUT_MS,
         });
       } catch (err) {

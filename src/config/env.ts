@@ -15,7 +15,7 @@ const brokersSchema = z
 
 const urlSchema = z.string().url();
 
-const envSchema = z.object({
+export const envSchema = z.object({
   /** Source cluster bootstrap brokers, `host:port[,host:port]`. Required for run/replay/demo. */
   KAFKA_BROKERS: brokersSchema.optional(),
   /** Source Confluent-compatible schema registry, e.g. `http://127.0.0.1:18081`. */
@@ -40,6 +40,9 @@ const envSchema = z.object({
   MASKER_QUARANTINE_TOPIC: z.string().min(1).default('masker.quarantine'),
   /** Records per transaction (per partition chunk). Default 500. */
   MASKER_BATCH_RECORDS: z.coerce.number().int().min(1).max(100_000).default(500),
+  /** Partitions one worker masks at the same time, each in its own transaction. Default 2: while one
+   *  partition's transaction waits on the broker, another's records are masked. */
+  MASKER_PARTITION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** Consumer session timeout: how long a dead worker holds its partitions. Default 30000 (broker minimum 6000). */
   MASKER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Records larger than this (key + value bytes) are quarantined. Default 900 KiB: a masked record must

@@ -45,6 +45,12 @@ export interface TransactionalLoopOptions {
   readonly logger: Logger;
   /** Records per transaction. Default 500. */
   readonly maxBatchRecords?: number;
+  /**
+   * Partitions handled at the same time (kafkajs' partitionsConsumedConcurrently). Each partition has its
+   * own transactional producer, so their transactions overlap: one partition's records are masked while
+   * another's commit waits on the broker. Order within a partition is unchanged. Default 1.
+   */
+  readonly partitionConcurrency?: number;
   /** Consumer session timeout. Default 30 s. */
   readonly sessionTimeoutMs?: number;
   /** Transaction timeout the broker enforces for a crashed worker's open transaction. Default 30 s. */
@@ -149,7 +155,7 @@ export class TransactionalLoop {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.options.partitionConcurrency ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const log = this.options.logger.child({ topic: batch.topic, partition: batch.partition });
         const messages = await this.undelivered(batch.topic, batch.partition, batch.messages, log);

@@ -30,6 +30,8 @@ export interface WorkerOptions {
   readonly logger: Logger;
   /** Records per transaction. Default 500. */
   readonly maxBatchRecords?: number;
+  /** Partitions masked at the same time, each in its own transaction. Default 1. */
+  readonly partitionConcurrency?: number;
   /** Consumer session timeout. Default 30 s. */
   readonly sessionTimeoutMs?: number;
   readonly onCommit?: (info: CommitInfo) => void;
@@ -89,6 +91,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }),
     ...(options.maxBatchRecords === undefined ? {} : { maxBatchRecords: options.maxBatchRecords }),
     ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
+    ...(options.partitionConcurrency === undefined ? {} : { partitionConcurrency: options.partitionConcurrency }),
     onCommit: (info) => {
       options.metrics?.batchSeconds.observe({ route: handlers.get(info.topic)?.route.name ?? info.topic }, info.seconds);
       options.metrics?.consumerLag.set({ topic: info.topic, partition: String(info.partition) }, info.lag);
