@@ -11,6 +11,7 @@
  *   BENCH_RECORDS=100000 BENCH_LATENCY_SECONDS=20 npm run bench:pipeline
  *   BENCH_MASKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:pipeline   # profile the workers
  *   BENCH_LATENCY_BATCH=100 npm run bench:pipeline     # MASKER_BATCH_RECORDS of the latency run (default 500)
+ *   MASKER_BATCH_RECORDS=1000 npm run bench:pipeline   # MASKER_* settings apply to masker and the copy alike
  *
  * Each throughput line also gives the CPU the workers and the broker used while measuring (from /proc):
  * cores busy on average and worker CPU time per record — it says which side is the limit.
@@ -137,6 +138,11 @@ async function measure(groupId: string, topic: string, total: number, workers: r
   }
 }
 
+/** MASKER_* settings in the bench's environment (batch size, concurrency) reach masker and the copy alike. */
+function maskerSettingsFromEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('MASKER_') && e[1] !== undefined));
+}
+
 function startMasker(routeDir: string, groupId: string, extraEnv: Record<string, string> = {}): ChildProcess {
   const nodeArgs = (process.env['BENCH_MASKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   return spawn(process.execPath, [...nodeArgs, `${ROOT}bin/masker.js`, 'run', '--routes', routeDir, '--policies', join(config, 'policies')], {
@@ -150,6 +156,7 @@ function startMasker(routeDir: string, groupId: string, extraEnv: Record<string,
       MASKER_QUARANTINE_TOPIC: `bench.quarantine.${run}`,
       METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
+      ...maskerSettingsFromEnv(),
       ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

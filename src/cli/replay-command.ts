@@ -1,16 +1,14 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { loadEnv, required } from '../config/env.js';
+import { loadEnv } from '../config/env.js';
 import { loadRoutes, type Route } from '../config/routes.js';
 import { loadKeyRing } from '../config/secrets.js';
 import { MaskerError } from '../errors.js';
-import { createKafka } from '../kafka/client.js';
 import { parseBound, resolveRange } from '../kafka/offset-range.js';
 import { createLogger } from '../observability/logger.js';
 import { openPolicyProvider } from '../policy/open-policy-provider.js';
-import { RegistryClient } from '../registry/registry-client.js';
-import { CachedSchemaLookup } from '../registry/schema-cache.js';
 import { replayGroupId, runReplay } from '../worker/replay.js';
+import { connectClusters } from './clusters.js';
 
 interface ReplayCliOptions {
   readonly route: string;
@@ -80,19 +78,15 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   const to = parseBound(opts.to, '--to');
   const rate = opts.rate === undefined ? undefined : Number(opts.rate);
   if (rate !== undefined && (!Number.isFinite(rate) || rate <= 0)) throw new MaskerError('MASKER_INPUT', `--rate: expected a positive number, got "${opts.rate}"`);
-  if (env.TARGET_KAFKA_BROKERS !== undefined || env.TARGET_SCHEMA_REGISTRY_URL !== undefined) {
-    // Replay would write into the source cluster: refuse rather than put staging data in the wrong place.
-    throw new MaskerError('MASKER_CONFIG', 'masker replay does not support a separate target cluster or registry yet (unset TARGET_KAFKA_BROKERS and TARGET_SCHEMA_REGISTRY_URL)');
-  }
   const logger = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL);
   const keys = loadKeyRing();
-  const kafka = createKafka({ brokers: required(env, 'KAFKA_BROKERS'), clientId: 'masker-replay', logger });
+  const { kafka, targetKafka, lookup, mode } = connectClusters(env, logger, 'masker-replay');
   const admin = kafka.admin();
   await admin.connect();
   const range = await resolveRange(admin, route.source.topic, from, to).finally(() => admin.disconnect());
   const out = process.stderr;
   if (range.clamped.length > 0) out.write(`replay: --to is past the end of partition(s) ${range.clamped.join(', ')}; replaying up to the current end\n`);
-  out.write(`replay: route ${route.name}, ${range.total} records from ${route.source.topic} (group ${replayGroupId(route, range)}; run the same command again to resume)\n`);
+  out.write(`replay: route ${route.name}, ${range.total} records from ${route.source.topic} into ${route.target.topic} on the ${mode === 'two-cluster' ? 'target cluster (TARGET_KAFKA_BROKERS)' : 'source cluster'} (group ${replayGroupId(route, range)}; run the same command again to resume)\n`);
 
   const policies = await openPolicyProvider({ routes: [route], policiesDir: opts.policies, logger });
   const progress = progressReporter(out);
@@ -102,8 +96,8 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   process.once('SIGTERM', () => interrupt());
   try {
     const result = await runReplay({
-      kafka, route, range, keys, logger,
-      lookup: new CachedSchemaLookup(new RegistryClient({ url: required(env, 'SCHEMA_REGISTRY_URL') })),
+      kafka, route, range, keys, logger, lookup,
+      ...(targetKafka === undefined ? {} : { targetKafka }),
       policies: policies.provider,
       auditTopic: env.MASKER_AUDIT_TOPIC,
       quarantineTopic: env.MASKER_QUARANTINE_TOPIC,

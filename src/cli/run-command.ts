@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
 import { KafkaAuditSink } from '../audit/audit-sink.js';
-import { loadEnv, required } from '../config/env.js';
+import { loadEnv } from '../config/env.js';
 import { loadRoutes } from '../config/routes.js';
 import { loadKeyRing } from '../config/secrets.js';
 import { ensureTopics } from '../kafka/admin.js';
-import { createKafka } from '../kafka/client.js';
 import { startHealthServer } from '../observability/health-server.js';
 import { createLogger } from '../observability/logger.js';
 import { MaskerMetrics } from '../observability/metrics.js';
 import { openPolicyProvider, type OpenedPolicyProvider } from '../policy/open-policy-provider.js';
-import { RegistryClient } from '../registry/registry-client.js';
-import { CachedSchemaLookup } from '../registry/schema-cache.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
+import { connectClusters } from './clusters.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -35,16 +33,9 @@ export function registerRunCommand(program: Command): void {
       process.once('SIGINT', () => shutdown('SIGINT'));
       const routes = loadRoutes(opts.routes);
       const keys = loadKeyRing();
-      const kafka = createKafka({ brokers: required(env, 'KAFKA_BROKERS'), clientId: 'masker', logger });
       // Two-cluster mode: masked records and audit go to the target cluster, quarantine stays on the source.
-      const targetKafka = env.TARGET_KAFKA_BROKERS === undefined
-        ? undefined
-        : createKafka({ brokers: env.TARGET_KAFKA_BROKERS, clientId: 'masker', logger });
+      const { kafka, targetKafka, lookup, mode } = connectClusters(env, logger, 'masker');
       const outputKafka = targetKafka ?? kafka;
-      const sourceRegistry = new RegistryClient({ url: required(env, 'SCHEMA_REGISTRY_URL') });
-      const lookup = env.TARGET_SCHEMA_REGISTRY_URL === undefined
-        ? new CachedSchemaLookup(sourceRegistry)
-        : new CachedSchemaLookup(sourceRegistry, new RegistryClient({ url: env.TARGET_SCHEMA_REGISTRY_URL }));
       const metrics = new MaskerMetrics();
       let worker: RunningWorker | undefined;
       const health = env.METRICS_PORT === 0 ? undefined : await startHealthServer({
@@ -72,7 +63,7 @@ export function registerRunCommand(program: Command): void {
           },
         });
         logger.info({
-          mode: targetKafka === undefined ? 'single-cluster' : 'two-cluster',
+          mode,
           targetRegistry: env.TARGET_SCHEMA_REGISTRY_URL === undefined ? 'source' : 'separate',
         }, targetKafka === undefined
           ? 'single-cluster mode: masked records, audit and quarantine on the source cluster'

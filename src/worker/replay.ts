@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Route } from '../config/routes.js';
 import { MaskerError } from '../errors.js';
 import { ensureTopics, partitionCount } from '../kafka/admin.js';
+import { shadowTopic } from '../kafka/cross-cluster.js';
 import type { PartitionRange, ResolvedRange } from '../kafka/offset-range.js';
 import { TransactionalLoop } from '../kafka/transactional-loop.js';
 import type { KeyRing } from '../masking/keys.js';
@@ -12,7 +13,13 @@ import type { SchemaLookup } from '../registry/schema-cache.js';
 import { RouteHandler } from './route-handler.js';
 
 export interface ReplayOptions {
+  /** Source cluster: the range is read here; quarantined records stay here. */
   readonly kafka: Kafka;
+  /**
+   * Separate target cluster (TARGET_KAFKA_BROKERS) for the re-masked records and their audit events. The
+   * replay's position is then committed there, on the shadow topic, inside the target transaction.
+   */
+  readonly targetKafka?: Kafka;
   readonly route: Route;
   readonly range: ResolvedRange;
   readonly lookup: SchemaLookup;
@@ -39,7 +46,8 @@ export interface ReplayResult {
 /**
  * The consumer group of a replay: derived from the route and the resolved range, so running the same
  * command again resumes where it stopped — the group's offsets commit in the same transaction as the
- * replayed records, so nothing is written twice. It is never the live workers' group.
+ * replayed records (in the target cluster's shadow topic with a separate target), so nothing is written
+ * twice. It is never the live workers' group.
  */
 export function replayGroupId(route: Route, range: ResolvedRange): string {
   const spec = range.partitions.map((p) => `${p.partition}:${p.from}-${p.to}`).join(',');
@@ -52,12 +60,21 @@ export function replayGroupId(route: Route, range: ResolvedRange): string {
  */
 export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   const { kafka, route, range } = options;
+  const outputKafka = options.targetKafka ?? kafka;
   if (options.policies.policyFor(route) === undefined) {
     throw new MaskerError('MASKER_POLICY_MISSING', `route ${route.name}: policy "${route.policy}" not found; nothing replayed`);
   }
   const groupId = replayGroupId(route, range);
   const bounds = new Map<number, PartitionRange>(range.partitions.map((p) => [p.partition, p]));
-  const position = await startPositions(kafka, groupId, range);
+  const partitions = (await partitionCount(kafka, route.source.topic)) ?? 1;
+  await ensureTopics(outputKafka, [
+    { topic: route.target.topic, numPartitions: partitions },
+    { topic: options.auditTopic },
+    // Two clusters: the broker accepts the replay group's positions only for a topic it knows.
+    ...(options.targetKafka === undefined ? [] : [{ topic: shadowTopic(route.source.topic), numPartitions: partitions }]),
+  ]);
+  await ensureTopics(kafka, [{ topic: options.quarantineTopic }]);
+  const position = await startPositions(kafka, options.targetKafka, groupId, range);
   const total = Number(range.total);
   const doneCount = (): number => range.partitions.reduce((sum, p) => {
     const at = position.get(p.partition) ?? p.from;
@@ -67,8 +84,6 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   options.onProgress?.(doneCount(), total);
   if (finished()) return { done: doneCount(), total, interrupted: false };
 
-  await ensureTopics(kafka, [{ topic: route.target.topic, numPartitions: (await partitionCount(kafka, route.source.topic)) ?? 1 }]);
-  await ensureTopics(kafka, [{ topic: options.auditTopic }, { topic: options.quarantineTopic }]);
   const handler = new RouteHandler({
     route,
     lookup: options.lookup,
@@ -89,6 +104,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     topics: [route.source.topic],
     transactionalIdPrefix: groupId,
     logger: options.logger,
+    ...(options.targetKafka === undefined ? {} : {
+      crossCluster: { targetKafka: options.targetKafka, sourceClusterTopics: [options.quarantineTopic] },
+    }),
     // A crashed replay's member holds its partitions until its session expires: keep that short, so the
     // resumed run starts within seconds.
     sessionTimeoutMs: 6_000,
@@ -118,22 +136,46 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   return { done: doneCount(), total, interrupted };
 }
 
-/** Committed offsets of the replay group; partitions it never committed start at the range's `from`. */
-async function startPositions(kafka: Kafka, groupId: string, range: ResolvedRange): Promise<Map<number, bigint>> {
+/**
+ * Where the replay group stands: its committed positions (on the target cluster's shadow topic with a
+ * separate target), partitions it never committed at the range's `from`. Where the source consumer group
+ * has no offset inside the range yet, it is set to start there. With a separate target the source offset
+ * may lag the stored position (that commit is best effort): the loop drops records below the stored one.
+ */
+async function startPositions(kafka: Kafka, targetKafka: Kafka | undefined, groupId: string, range: ResolvedRange): Promise<Map<number, bigint>> {
+  const consumerAt = await committedOffsets(kafka, groupId, range.topic);
+  const stored = targetKafka === undefined ? consumerAt : await committedOffsets(targetKafka, groupId, shadowTopic(range.topic));
+  const position = new Map<number, bigint>();
+  for (const p of range.partitions) {
+    const at = stored.get(p.partition);
+    position.set(p.partition, at === undefined || at < p.from ? p.from : at);
+  }
+  // Only partitions this replay never started: a killed run's member may still hold the group for a few
+  // seconds, and the broker refuses to move the offsets of a group with members.
+  const moved = range.partitions.filter((p) => {
+    const at = consumerAt.get(p.partition);
+    return at === undefined || at < p.from;
+  });
+  if (moved.length > 0) {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.setOffsets({ groupId, topic: range.topic, partitions: moved.map((p) => ({ partition: p.partition, offset: String(position.get(p.partition)) })) });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+  return position;
+}
+
+async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, bigint>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const committed = await admin.fetchOffsets({ groupId, topics: [range.topic] });
-    const position = new Map<number, bigint>();
-    for (const p of committed.flatMap((t) => t.partitions)) {
-      if (Number(p.offset) >= 0) position.set(p.partition, BigInt(p.offset));
-    }
-    const fresh = range.partitions.filter((p) => !position.has(p.partition) || (position.get(p.partition) ?? 0n) < p.from);
-    if (fresh.length > 0) {
-      await admin.setOffsets({ groupId, topic: range.topic, partitions: fresh.map((p) => ({ partition: p.partition, offset: p.from.toString() })) });
-      for (const p of fresh) position.set(p.partition, p.from);
-    }
-    return position;
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const offsets = new Map<number, bigint>();
+    for (const p of committed.flatMap((t) => t.partitions)) if (Number(p.offset) >= 0) offsets.set(p.partition, BigInt(p.offset));
+    return offsets;
   } finally {
     await admin.disconnect();
   }
