@@ -12,9 +12,11 @@
 # MASKER_REDIS_PORT=16379. Deadline per service: MASKER_STACK_TIMEOUT seconds (default 120).
 #
 # Two-cluster mode: with MASKER_STACK_TARGET=1 (or `up --with-target`) a second single-node cluster
-# `kafka-target` starts on MASKER_TARGET_KAFKA_PORT (default 29092, controller +1). With that setting (or flag)
-# and while it answers, the env lines include TARGET_KAFKA_BROKERS=... — except with MASKER_STACK_TARGET_ENV=test, which prints it as
-# MASKER_TEST_TARGET_BROKERS so that a test run does not switch every worker to two-cluster mode.
+# `kafka-target` starts on MASKER_TARGET_KAFKA_PORT (default 29092, controller +1), and a second registry
+# `registry-target` on MASKER_TARGET_REGISTRY_PORT (default 28081). With that setting (or flag) and while they
+# answer, the env lines include TARGET_KAFKA_BROKERS=... and TARGET_SCHEMA_REGISTRY_URL=... — except with
+# MASKER_STACK_TARGET_ENV=test, which prints them as MASKER_TEST_TARGET_BROKERS / MASKER_TEST_TARGET_REGISTRY_URL
+# so that a test run does not switch every worker to two-cluster mode.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,6 +26,7 @@ KAFKA_PORT="${MASKER_KAFKA_PORT:-19092}"
 REGISTRY_PORT="${MASKER_REGISTRY_PORT:-18081}"
 REDIS_PORT="${MASKER_REDIS_PORT:-16379}"
 TARGET_KAFKA_PORT="${MASKER_TARGET_KAFKA_PORT:-29092}"
+TARGET_REGISTRY_PORT="${MASKER_TARGET_REGISTRY_PORT:-28081}"
 TIMEOUT="${MASKER_STACK_TIMEOUT:-120}"
 WITH_TARGET="${MASKER_STACK_TARGET:-0}"
 for arg in "${@:2}"; do
@@ -97,7 +100,7 @@ install_registry() {
 
 # ---------------------------------------------------------------- health checks
 kafka_ready() { node "$HERE/kafka-ping.mjs" "127.0.0.1:$1"; }
-registry_ready() { curl -fsS "http://127.0.0.1:$REGISTRY_PORT/subjects" >/dev/null; }
+registry_ready() { curl -fsS "http://127.0.0.1:$1/subjects" >/dev/null; }
 redis_ready() { [[ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]; }
 
 # ---------------------------------------------------------------- start
@@ -144,13 +147,14 @@ EOF
   wait_for "$name" kafka_ready "$port"
 }
 
-start_registry() {
-  if registry_ready 2>/dev/null; then log "schema registry already answering on $REGISTRY_PORT"; return; fi
-  if port_open "$REGISTRY_PORT"; then die "port $REGISTRY_PORT is taken by something that is not a schema registry"; fi
-  cat >"$STACK_DIR/registry.yaml" <<EOF
+start_registry() { # start_registry <name> <port>
+  local name="$1" port="$2"
+  if registry_ready "$port" 2>/dev/null; then log "$name already answering on $port"; return; fi
+  if port_open "$port"; then die "port $port is taken by something that is not a schema registry"; fi
+  cat >"$STACK_DIR/$name.yaml" <<EOF
 server:
   host: "127.0.0.1"
-  port: $REGISTRY_PORT
+  port: $port
 storage:
   type: memory
 compatibility:
@@ -159,10 +163,10 @@ logging:
   level: warn
   format: json
 EOF
-  log "starting schema registry on 127.0.0.1:$REGISTRY_PORT (in-memory: schemas are lost on restart)"
-  nohup "$STACK_DIR/bin/schema-registry" -config "$STACK_DIR/registry.yaml" >"$STACK_DIR/logs/registry.log" 2>&1 &
-  echo $! >"$STACK_DIR/registry.pid"
-  wait_for registry registry_ready
+  log "starting $name on 127.0.0.1:$port (in-memory: schemas are lost on restart)"
+  nohup "$STACK_DIR/bin/schema-registry" -config "$STACK_DIR/$name.yaml" >"$STACK_DIR/logs/$name.log" 2>&1 &
+  echo $! >"$STACK_DIR/$name.pid"
+  wait_for "$name" registry_ready "$port"
 }
 
 start_redis() {
@@ -188,6 +192,13 @@ print_env() {
       echo "TARGET_KAFKA_BROKERS=127.0.0.1:$TARGET_KAFKA_PORT"
     fi
   fi
+  if [[ "$WITH_TARGET" == "1" ]] && registry_ready "$TARGET_REGISTRY_PORT" 2>/dev/null; then
+    if [[ "${MASKER_STACK_TARGET_ENV:-}" == "test" ]]; then
+      echo "MASKER_TEST_TARGET_REGISTRY_URL=http://127.0.0.1:$TARGET_REGISTRY_PORT"
+    else
+      echo "TARGET_SCHEMA_REGISTRY_URL=http://127.0.0.1:$TARGET_REGISTRY_PORT"
+    fi
+  fi
 }
 
 stop_pid() { # stop_pid <name>: SIGTERM, then SIGKILL after 20 s
@@ -207,23 +218,28 @@ case "$cmd" in
   up)
     start=$SECONDS
     install_redis; install_kafka; install_registry
-    start_redis; start_registry; start_kafka kafka "$KAFKA_PORT"
-    if [[ "$WITH_TARGET" == "1" ]]; then start_kafka kafka-target "$TARGET_KAFKA_PORT" 512m; fi
+    start_redis; start_registry registry "$REGISTRY_PORT"; start_kafka kafka "$KAFKA_PORT"
+    if [[ "$WITH_TARGET" == "1" ]]; then
+      start_registry registry-target "$TARGET_REGISTRY_PORT"
+      start_kafka kafka-target "$TARGET_KAFKA_PORT" 512m
+    fi
     log "stack ready in $((SECONDS - start))s"
     print_env
     ;;
   down)
-    stop_pid kafka-target; stop_pid kafka; stop_pid registry
+    stop_pid kafka-target; stop_pid kafka; stop_pid registry-target; stop_pid registry
     if pid_alive "$STACK_DIR/redis.pid"; then stop_pid redis; fi
     ;;
   status)
     rc=0
     if kafka_ready "$KAFKA_PORT" 2>/dev/null; then log "kafka: up (127.0.0.1:$KAFKA_PORT)"; else log "kafka: down"; rc=1; fi
-    if registry_ready 2>/dev/null; then log "registry: up (:$REGISTRY_PORT)"; else log "registry: down"; rc=1; fi
+    if registry_ready "$REGISTRY_PORT" 2>/dev/null; then log "registry: up (:$REGISTRY_PORT)"; else log "registry: down"; rc=1; fi
     if redis_ready; then log "redis: up (:$REDIS_PORT)"; else log "redis: down"; rc=1; fi
     if kafka_ready "$TARGET_KAFKA_PORT" 2>/dev/null; then log "kafka-target: up (127.0.0.1:$TARGET_KAFKA_PORT)"
     elif [[ "$WITH_TARGET" == "1" ]]; then log "kafka-target: down"; rc=1
     else log "kafka-target: not started (MASKER_STACK_TARGET=1 or up --with-target)"; fi
+    if registry_ready "$TARGET_REGISTRY_PORT" 2>/dev/null; then log "registry-target: up (:$TARGET_REGISTRY_PORT)"
+    elif [[ "$WITH_TARGET" == "1" ]]; then log "registry-target: down"; rc=1; fi
     print_env
     exit $rc
     ;;

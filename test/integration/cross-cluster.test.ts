@@ -1,10 +1,10 @@
-import { SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shadowTopic } from '../../src/kafka/cross-cluster.js';
 import { QUARANTINE_HEADERS } from '../../src/worker/record-processor.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
-import { committedCount, consumeAll, createTopics, targetBrokers, testKafka, testRegistry, testTargetKafka, unique } from './support/services.js';
+import { committedCount, consumeAll, createTopics, endpoints, targetBrokers, targetRegistryUrl, testKafka, testRegistry, testTargetKafka, unique } from './support/services.js';
 
 const schema = {
   type: 'record',
@@ -87,3 +87,64 @@ describe.skipIf(targetBrokers() === undefined)('separate target cluster: quarant
     expect(await committedCount(targetKafka, pipeline.groupId, shadowTopic(source))).toBe(3);
   });
 });
+
+/**
+ * TARGET_SCHEMA_REGISTRY_URL: staging has its own registry. Writer schemas are still looked up by id in the
+ * source registry; the masked schema is registered in the target registry, and the masked records carry
+ * the target registry's id, so staging consumers decode them with staging's registry alone.
+ */
+describe.skipIf(targetBrokers() === undefined || targetRegistryUrl() === undefined)('separate target cluster and registry', () => {
+  const kafka = testKafka();
+  const registry = testRegistry();
+  const source = unique('it.prod.reg');
+  const target = unique('it.staging.reg');
+  let targetKafka: Kafka;
+  let targetRegistry: SchemaRegistry;
+  let pipeline: TestPipeline;
+
+  beforeAll(async () => {
+    targetKafka = testTargetKafka();
+    targetRegistry = new SchemaRegistry({ host: targetRegistryUrl()! });
+    await createTopics(kafka, [source]);
+    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: source,
+      messages: await Promise.all([0, 1, 2].map(async (n) => ({ key: String(n), value: await registry.encode(id, { id: n, email: SECRET_EMAIL }) }))),
+    });
+    await producer.disconnect();
+    pipeline = await startTestPipeline({
+      route: { name: 'two-registries', source: { topic: source }, target: { topic: target }, policy: 'it-two', key: 'keep' },
+      policiesDir: policyFolder({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'it-two', rules: [] }),
+      targetBrokers: targetBrokers()!,
+      targetRegistryUrl: targetRegistryUrl()!,
+    });
+  });
+
+  afterAll(async () => {
+    await pipeline?.dispose();
+  });
+
+  it('registers the masked schema in the target registry only', async () => {
+    await consumeAll(targetKafka, target, 3, { settleMs: 500 });
+    expect(await subjectsOf(targetRegistryUrl()!)).toContain(`${target}-value`);
+    expect(await subjectsOf(endpoints().registryUrl)).not.toContain(`${target}-value`);
+  });
+
+  it('writes records that staging decodes with its own registry, masked', async () => {
+    const out = await consumeAll(targetKafka, target, 3, { settleMs: 1_500 });
+    expect(out.map((m) => m.key?.toString())).toEqual(['0', '1', '2']);
+    const latest = await targetRegistry.getLatestSchemaId(`${target}-value`);
+    for (const m of out) {
+      expect(m.value!.readInt32BE(1)).toBe(latest);
+      const decoded = (await targetRegistry.decode(m.value!)) as { id: number; email: string };
+      expect(decoded.email).toBe('[REDACTED]'); // no rule: onUnmatchedSensitive redacts
+    }
+  });
+});
+
+async function subjectsOf(url: string): Promise<string[]> {
+  const res = await fetch(`${url}/subjects`);
+  return ((await res.json()) as string[] | null) ?? [];
+}

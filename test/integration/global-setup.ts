@@ -4,10 +4,12 @@ import { resolve } from 'node:path';
 /**
  * Where integration tests find their services, in this order:
  *  1. KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL already set → use them as they are (two-cluster
- *     tests run only when MASKER_TEST_TARGET_BROKERS is set too);
+ *     tests run only when MASKER_TEST_TARGET_BROKERS is set too, target-registry tests when
+ *     MASKER_TEST_TARGET_REGISTRY_URL is);
  *  2. otherwise → `deploy/local/stack.sh up` starts (or reuses) the local stack, with its second cluster
- *     (MASKER_STACK_TARGET=1), and we use what it prints. The second cluster is exposed to tests as
- *     MASKER_TEST_TARGET_BROKERS, never as TARGET_KAFKA_BROKERS (that would switch every worker to two clusters).
+ *     and second registry (MASKER_STACK_TARGET=1), and we use what it prints. They are exposed to tests as
+ *     MASKER_TEST_TARGET_BROKERS / MASKER_TEST_TARGET_REGISTRY_URL, never as TARGET_KAFKA_BROKERS /
+ *     TARGET_SCHEMA_REGISTRY_URL (that would switch every worker to two clusters).
  * The stack is left running for the next run; `npm run stack:down` (or .ci/run) stops it.
  */
 export default function setup(): void {
@@ -20,7 +22,7 @@ export default function setup(): void {
     timeout: 900_000,
     env: { ...process.env, MASKER_STACK_TARGET: '1', MASKER_STACK_TARGET_ENV: 'test' },
   });
-  const accepted = [...wanted, 'MASKER_TEST_TARGET_BROKERS'];
+  const accepted = [...wanted, 'MASKER_TEST_TARGET_BROKERS', 'MASKER_TEST_TARGET_REGISTRY_URL'];
   for (const line of out.split('\n')) {
     const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
     if (m?.[1] !== undefined && m[2] !== undefined && accepted.includes(m[1]) && (process.env[m[1]] ?? '') === '') {

@@ -50,6 +50,8 @@ export async function startTestPipeline(options: {
   maxBatchRecords?: number;
   /** Two-cluster mode: the target cluster's brokers (MASKER_TEST_TARGET_BROKERS). */
   targetBrokers?: string[];
+  /** Registry where masked schemas are registered (MASKER_TEST_TARGET_REGISTRY_URL). Default: the source one. */
+  targetRegistryUrl?: string;
 }): Promise<TestPipeline> {
   const { brokers } = endpoints();
   const registryUrl = options.registryUrl ?? endpoints().registryUrl;
@@ -65,7 +67,9 @@ export async function startTestPipeline(options: {
     kafka,
     ...(options.targetBrokers === undefined ? {} : { targetKafka }),
     routes: [route],
-    lookup: new CachedSchemaLookup(new RegistryClient({ url: registryUrl })),
+    lookup: options.targetRegistryUrl === undefined
+      ? new CachedSchemaLookup(new RegistryClient({ url: registryUrl }))
+      : new CachedSchemaLookup(new RegistryClient({ url: registryUrl }), new RegistryClient({ url: options.targetRegistryUrl })),
     keys: parseKeyRing(TEST_SECRET, 'test'),
     policies,
     groupId,

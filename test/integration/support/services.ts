@@ -22,6 +22,12 @@ export function targetBrokers(): string[] | undefined {
   return brokers === undefined || brokers === '' ? undefined : brokers.split(',');
 }
 
+/** The second local registry (for TARGET_SCHEMA_REGISTRY_URL), when the global setup started it. */
+export function targetRegistryUrl(): string | undefined {
+  const url = process.env['MASKER_TEST_TARGET_REGISTRY_URL'];
+  return url === undefined || url === '' ? undefined : url;
+}
+
 export function testTargetKafka(): Kafka {
   const brokers = targetBrokers();
   if (brokers === undefined) throw new Error('MASKER_TEST_TARGET_BROKERS is not set (the integration global setup sets it)');
