@@ -33,6 +33,8 @@ export interface PolicyCommandDeps {
   readonly err?: TextSink;
   /** Redis key prefix. Default `masker` (tests use a unique one). */
   readonly prefix?: string;
+  /** Receives a subcommand's non-zero exit status (`diff` with differences: 1). Default: process.exitCode. */
+  readonly setExitCode?: (code: number) => void;
 }
 
 /**
@@ -41,7 +43,8 @@ export interface PolicyCommandDeps {
  */
 export function registerPolicyCommand(program: Command, deps: PolicyCommandDeps = {}): Command {
   const run = async (fn: (ctx: PolicyCliContext) => Promise<number>): Promise<void> => {
-    await withPolicyContext(deps, fn);
+    const code = await withPolicyContext(deps, fn);
+    if (code !== 0) (deps.setExitCode ?? ((c: number) => { process.exitCode = c; }))(code);
   };
   const policy = program.command('policy').description('manage masking policies in Redis (REDIS_URL)');
 
@@ -61,7 +64,7 @@ export function registerPolicyCommand(program: Command, deps: PolicyCommandDeps 
     .action(async (name: string, opts: { version?: number }) => run((ctx) => policyShow(ctx, name, opts)));
 
   policy.command('diff').argument('<name>', 'policy name').argument('[file]', 'candidate document to compare with the current version')
-    .description('diff the current version against a file, or two stored versions (--from N --to M)')
+    .description('diff the current version against a file, or two stored versions (--from N --to M); exit 1 when they differ, as diff(1)')
     .option('--from <n>', 'older version', parseVersion)
     .option('--to <n>', 'newer version', parseVersion)
     .action(async (name: string, file: string | undefined, opts: { from?: number; to?: number }) => run((ctx) => policyDiff(ctx, name, file, opts)));
@@ -156,9 +159,13 @@ export async function policyDiff(ctx: PolicyCliContext, name: string, file: stri
   } else {
     throw new MaskerError('MASKER_INPUT', 'policy diff: expected FILE, or both --from N and --to M');
   }
-  if (diff.changed) ctx.out.write(diff.text);
-  else ctx.err.write(`no differences between ${diff.from} and ${diff.to}\n`);
-  return 0;
+  if (!diff.changed) {
+    ctx.err.write(`no differences between ${diff.from} and ${diff.to}\n`);
+    return 0;
+  }
+  ctx.out.write(diff.text);
+  return 1; // as diff(1): a script can gate on "would this push change anything?"
+
 }
 
 export async function policyRollback(ctx: PolicyCliContext, name: string, opts: { to: number; by: string }): Promise<number> {

@@ -16,6 +16,7 @@ describe('masker policy (CLI against Redis)', () => {
   let dir: string;
   let out: string[];
   let err: string[];
+  let exitCode = 0;
 
   beforeEach(async () => {
     client = testClient();
@@ -33,7 +34,8 @@ describe('masker policy (CLI against Redis)', () => {
     out = [];
     err = [];
     const program = new Command('masker').exitOverride().configureOutput({ writeErr: (s) => err.push(s), writeOut: (s) => out.push(s) });
-    registerPolicyCommand(program, { env, prefix, out: { write: (s: string) => out.push(s) }, err: { write: (s: string) => err.push(s) } });
+    exitCode = 0;
+    registerPolicyCommand(program, { env, prefix, out: { write: (s: string) => out.push(s) }, err: { write: (s: string) => err.push(s) }, setExitCode: (c) => { exitCode = c; } });
     await program.parseAsync(['policy', ...args], { from: 'user' });
   }
 
@@ -61,8 +63,10 @@ describe('masker policy (CLI against Redis)', () => {
 
     await masker(['diff', 'shop', '--from', '1', '--to', '2']);
     expect(out.join('')).toContain('+      "name": "phones"');
+    expect(exitCode).toBe(1);
     await masker(['diff', 'shop', v2]);
     expect(err.join('')).toContain('no differences');
+    expect(exitCode).toBe(0);
 
     await masker(['rollback', 'shop', '--to', '1', '--by', 'carol']);
     expect(err.join('')).toContain('now v3');
