@@ -173,11 +173,14 @@ export class TransactionalLoop {
           const started = process.hrtime.bigint();
           const records = chunk.map((m) => toInbound(batch.topic, batch.partition, m));
           const outputs = await this.options.handler(records);
+          const handled = process.hrtime.bigint();
           await this.commit(batch.topic, batch.partition, outputs, last.offset, log);
           this.recoveries = 0;
           resolveOffset(last.offset);
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const committed = process.hrtime.bigint();
+          const seconds = Number(committed - started) / 1e9;
           const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n));
+          log.debug({ records: chunk.length, handleMs: Number(handled - started) / 1e6, commitMs: Number(committed - handled) / 1e6, lag }, 'chunk committed');
           this.options.onCommit?.({ topic: batch.topic, partition: batch.partition, records: chunk.length, lastOffset: last.offset, seconds, lag });
           await heartbeat();
         }
