@@ -47,11 +47,12 @@ export function testRegistry(): SchemaRegistry {
   return new SchemaRegistry({ host: endpoints().registryUrl });
 }
 
-export async function createTopics(kafka: Kafka, topics: string[], numPartitions = 1): Promise<void> {
+export async function createTopics(kafka: Kafka, topics: string[], numPartitions = 1, configs: Record<string, string> = {}): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+    const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions, replicationFactor: 1, configEntries })) });
   } finally {
     await admin.disconnect();
   }
