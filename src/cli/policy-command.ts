@@ -165,7 +165,6 @@ export async function policyDiff(ctx: PolicyCliContext, name: string, file: stri
   }
   ctx.out.write(diff.text);
   return 1; // as diff(1): a script can gate on "would this push change anything?"
-
 }
 
 export async function policyRollback(ctx: PolicyCliContext, name: string, opts: { to: number; by: string }): Promise<number> {

@@ -44,18 +44,23 @@ export class CommittedPositions {
 
   /** Reads the committed position of one partition (0 when none). Initialise its producer first. */
   async load(topic: string, partition: number): Promise<bigint> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let stored = 0n;
-    try {
-      const offsets = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.positionTopic(topic)] });
-      const found = offsets.flatMap((t) => t.partitions).find((p) => p.partition === partition);
-      if (found !== undefined && BigInt(found.offset) > 0n) stored = BigInt(found.offset);
-    } finally {
-      await admin.disconnect();
-    }
+    const stored = (await committedOffsets(this.kafka, this.groupId, this.positionTopic(topic))).get(partition) ?? 0n;
     this.set(topic, partition, stored);
     return stored;
+  }
+}
+
+/** A group's committed offsets of one topic, by partition; partitions without one are absent. */
+export async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const offsets = new Map<number, bigint>();
+    for (const p of committed.flatMap((t) => t.partitions)) if (BigInt(p.offset) >= 0n) offsets.set(p.partition, BigInt(p.offset));
+    return offsets;
+  } finally {
+    await admin.disconnect();
   }
 }
 

@@ -2,15 +2,16 @@ import { createHash } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Route } from '../config/routes.js';
 import { MaskerError } from '../errors.js';
-import { ensureTopics, partitionCount } from '../kafka/admin.js';
 import { shadowTopic } from '../kafka/cross-cluster.js';
 import type { PartitionRange, ResolvedRange } from '../kafka/offset-range.js';
+import { committedOffsets } from '../kafka/positions.js';
 import { TransactionalLoop } from '../kafka/transactional-loop.js';
 import type { KeyRing } from '../masking/keys.js';
 import type { Logger } from '../observability/logger.js';
 import type { PolicyProvider } from '../policy/active-policy.js';
 import type { SchemaLookup } from '../registry/schema-cache.js';
 import { RouteHandler } from './route-handler.js';
+import { ensureRouteTopics, ensureSharedTopics } from './topics.js';
 
 export interface ReplayOptions {
   /** Source cluster: the range is read here; quarantined records stay here. */
@@ -60,20 +61,13 @@ export function replayGroupId(route: Route, range: ResolvedRange): string {
  */
 export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   const { kafka, route, range } = options;
-  const outputKafka = options.targetKafka ?? kafka;
   if (options.policies.policyFor(route) === undefined) {
     throw new MaskerError('MASKER_POLICY_MISSING', `route ${route.name}: policy "${route.policy}" not found; nothing replayed`);
   }
   const groupId = replayGroupId(route, range);
   const bounds = new Map<number, PartitionRange>(range.partitions.map((p) => [p.partition, p]));
-  const partitions = (await partitionCount(kafka, route.source.topic)) ?? 1;
-  await ensureTopics(outputKafka, [
-    { topic: route.target.topic, numPartitions: partitions },
-    { topic: options.auditTopic },
-    // Two clusters: the broker accepts the replay group's positions only for a topic it knows.
-    ...(options.targetKafka === undefined ? [] : [{ topic: shadowTopic(route.source.topic), numPartitions: partitions }]),
-  ]);
-  await ensureTopics(kafka, [{ topic: options.quarantineTopic }]);
+  await ensureRouteTopics(kafka, options.targetKafka, route);
+  await ensureSharedTopics(kafka, options.targetKafka, options.auditTopic, options.quarantineTopic);
   const position = await startPositions(kafka, options.targetKafka, groupId, range);
   const total = Number(range.total);
   const doneCount = (): number => range.partitions.reduce((sum, p) => {
@@ -166,17 +160,4 @@ async function startPositions(kafka: Kafka, targetKafka: Kafka | undefined, grou
     }
   }
   return position;
-}
-
-async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const offsets = new Map<number, bigint>();
-    for (const p of committed.flatMap((t) => t.partitions)) if (Number(p.offset) >= 0) offsets.set(p.partition, BigInt(p.offset));
-    return offsets;
-  } finally {
-    await admin.disconnect();
-  }
 }

@@ -1,8 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Route } from '../config/routes.js';
 import { MaskerError } from '../errors.js';
-import { ensureTopics, partitionCount } from '../kafka/admin.js';
-import { shadowTopic } from '../kafka/cross-cluster.js';
 import { TransactionalLoop, type CommitInfo } from '../kafka/transactional-loop.js';
 import type { KeyRing } from '../masking/keys.js';
 import type { Logger } from '../observability/logger.js';
@@ -10,6 +8,7 @@ import type { MaskerMetrics } from '../observability/metrics.js';
 import type { PolicyProvider } from '../policy/active-policy.js';
 import type { SchemaLookup } from '../registry/schema-cache.js';
 import { RouteHandler } from './route-handler.js';
+import { ensureRouteTopics, ensureSharedTopics } from './topics.js';
 
 export interface WorkerOptions {
   /** Source cluster: consumer group, quarantine topic. */
@@ -51,20 +50,12 @@ export interface RunningWorker {
  */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { kafka, routes, logger } = options;
-  const targetKafka = options.targetKafka ?? kafka;
   const handlers = new Map<string, RouteHandler>();
   for (const route of routes) {
     if (options.policies.policyFor(route) === undefined) {
       throw new MaskerError('MASKER_POLICY_MISSING', `route ${route.name}: policy "${route.policy}" not found; refusing to consume`);
     }
-    const partitions = await partitionCount(kafka, route.source.topic);
-    if (partitions === undefined) {
-      throw new MaskerError('MASKER_CONFIG', `route ${route.name}: source topic ${route.source.topic} does not exist`);
-    }
-    await ensureTopics(targetKafka, [
-      { topic: route.target.topic, numPartitions: partitions },
-      ...(options.targetKafka === undefined ? [] : [{ topic: shadowTopic(route.source.topic), numPartitions: partitions }]),
-    ]);
+    await ensureRouteTopics(kafka, options.targetKafka, route);
     handlers.set(route.source.topic, new RouteHandler({
       route,
       lookup: options.lookup,
@@ -77,8 +68,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     }));
   }
-  await ensureTopics(targetKafka, [{ topic: options.auditTopic }]);
-  await ensureTopics(kafka, [{ topic: options.quarantineTopic }]);
+  await ensureSharedTopics(kafka, options.targetKafka, options.auditTopic, options.quarantineTopic);
 
   const loop = new TransactionalLoop({
     kafka,
