@@ -126,7 +126,7 @@ export function registerServeCommand(program: Command, io: CliIo = processIo()):
   const serve = program
     .command('serve')
     .description('HTTP masking API: POST /v1/mask with API keys; /metrics, /healthz, /readyz (registry from SCHEMA_REGISTRY_URL; policies from REDIS_URL or --policies; audit to MASKER_AUDIT_TOPIC when KAFKA_BROKERS is set)')
-    .option('--port <n>', 'TCP port (0: any free port)', '8080')
+    .option('--port <n>', 'TCP port (0: a free port chosen by the system)', '8080')
     .option('--host <addr>', 'interface to bind', '127.0.0.1')
     .option('--api-keys <file>', 'API keys file (YAML/JSON list of {id, sha256, policies?}); default MASKER_API_KEYS_FILE')
     .option('--policy <name>', 'policy of requests that name none', 'default')

@@ -58,8 +58,6 @@ describe.each(modes)('a worker that lost its partition while holding a chunk ($n
     let releaseA = (): void => undefined;
     const aReleased = new Promise<void>((r) => { releaseA = r; });
     let aHasChunk = false;
-    let settleA = (): void => undefined;
-    const aSettled = new Promise<void>((r) => { settleA = r; });
 
     const a = loop('A', async (records) => {
       if (!aHasChunk) {
@@ -68,8 +66,8 @@ describe.each(modes)('a worker that lost its partition while holding a chunk ($n
       }
       return copyTo(records);
     }, (line) => {
-      if (line.includes('transaction failed')) { aOutcome = 'fenced'; settleA(); }
-    }, () => { aOutcome = 'committed'; settleA(); });
+      if (line.includes('transaction failed')) aOutcome = 'fenced';
+    }, () => { aOutcome = 'committed'; });
     loops.push(a);
     await a.start();
     await waitFor('worker A to hold a chunk', async () => aHasChunk, 60_000, 50);
@@ -80,7 +78,7 @@ describe.each(modes)('a worker that lost its partition while holding a chunk ($n
         bReleasedA = true;
         releaseA();
         // Let A's late commit land (or fail) before B commits the same records.
-        await Promise.race([aSettled, new Promise((r) => setTimeout(r, 30_000))]);
+        await waitFor('worker A to commit or be fenced', async () => aOutcome !== 'none', 30_000, 50);
       }
       return copyTo(records);
     }, () => undefined);
