@@ -3,7 +3,10 @@ import { KeyedHasher } from './crypto/keyed-hash.js';
 import type { KeyRing } from './keys.js';
 import type { CompiledPlan, FieldDecision } from './plan.js';
 import { planState } from './plan-internals.js';
+import type { KeyState } from './record-context.js';
 import { newKeyState, RecordContext } from './record-context.js';
+import type { Transcoder } from './transcode.js';
+import { compileTranscoder, transcode } from './transcode.js';
 import { schemaPathOf } from './schema-tree.js';
 
 export interface MaskResult {
@@ -23,20 +26,12 @@ export function maskRecord(plan: CompiledPlan, record: unknown, keys: KeyRing): 
   const state = planState(plan);
   if (state === undefined) throw new MaskerError('MASKER_PLAN', 'not a plan made by compilePlan');
 
-  let keyState = state.byKey.get(keys.active);
-  if (keyState === undefined) {
-    const secret = keys.active.secret;
-    keyState = newKeyState(state.domains.map((domain) => new KeyedHasher(secret, domain)), state.resultCacheCount, state.shiftSpecs.length);
-    state.byKey.set(keys.active, keyState);
-  }
-
-  const ctx = new RecordContext(keyState, state.shiftSpecs, state.decisionCount);
+  const ctx = new RecordContext(keyStateOf(state, keys), state.shiftSpecs, state.decisionCount);
   let value: unknown;
   try {
     value = state.root === undefined ? record : state.root(record, ctx);
   } catch (err) {
-    if (err instanceof MaskerError) throw err;
-    throw new MaskerError('MASKER_ACTION', `masking failed (${err instanceof Error ? err.name : typeof err})`);
+    throw asMaskerError(err);
   }
 
   if (!plan.schema.isValid(value)) {
@@ -45,8 +40,62 @@ export function maskRecord(plan: CompiledPlan, record: unknown, keys: KeyRing): 
     throw new MaskerError('MASKER_OUTPUT_INVALID', `masked record does not validate against the schema at ${[...new Set(paths)].slice(0, 5).join(', ')}`);
   }
 
+  return { value, fields: appliedDecisions(plan, ctx) };
+}
+
+export interface EncodedMaskResult {
+  /** The masked Avro body, after `reserve` bytes left for the caller (zeroed). */
+  readonly bytes: Buffer;
+  readonly fields: readonly FieldDecision[];
+}
+
+/**
+ * Masks one Avro binary body (no wire-format header) written with the plan's schema, without decoding
+ * the record: see transcode.ts. Same decisions, operators, caches and fail-closed errors as
+ * `maskRecord`, plus MASKER_DECODE when the bytes do not frame as the schema says. `reserve` bytes are
+ * left at the front of the result for a header, so the caller writes it without another copy.
+ */
+export function maskEncoded(plan: CompiledPlan, body: Buffer, keys: KeyRing, reserve = 0): EncodedMaskResult {
+  if (plan.quarantineReason !== undefined) throw new MaskerError('MASKER_UNMATCHED_SENSITIVE', plan.quarantineReason);
+  const state = planState(plan);
+  if (state === undefined) throw new MaskerError('MASKER_PLAN', 'not a plan made by compilePlan');
+  let transcoder = transcoders.get(plan);
+  if (transcoder === undefined) {
+    transcoder = compileTranscoder(state, plan.envelope);
+    transcoders.set(plan, transcoder);
+  }
+  const ctx = new RecordContext(keyStateOf(state, keys), transcoder.shiftSpecs, state.decisionCount);
+  let bytes: Buffer;
+  try {
+    bytes = transcode(transcoder, body, ctx, reserve);
+  } catch (err) {
+    throw asMaskerError(err);
+  }
+  bytes.fill(0, 0, reserve);
+  return { bytes, fields: appliedDecisions(plan, ctx) };
+}
+
+const transcoders = new WeakMap<CompiledPlan, Transcoder>();
+
+/** Hashers and caches per key object: built once per (plan, key); a rotation builds a new set. */
+function keyStateOf(state: NonNullable<ReturnType<typeof planState>>, keys: KeyRing): KeyState {
+  let keyState = state.byKey.get(keys.active);
+  if (keyState === undefined) {
+    const secret = keys.active.secret;
+    keyState = newKeyState(state.domains.map((domain) => new KeyedHasher(secret, domain)), state.resultCacheCount, state.shiftSpecs.length);
+    state.byKey.set(keys.active, keyState);
+  }
+  return keyState;
+}
+
+function asMaskerError(err: unknown): MaskerError {
+  if (err instanceof MaskerError) return err;
+  return new MaskerError('MASKER_ACTION', `masking failed (${err instanceof Error ? err.name : typeof err})`);
+}
+
+function appliedDecisions(plan: CompiledPlan, ctx: RecordContext): FieldDecision[] {
   const fields: FieldDecision[] = [];
   const applied = ctx.applied;
   for (let i = 0; i < applied.length; i++) if (applied[i] === 1) fields.push(plan.decisions[i]!);
-  return { value, fields };
+  return fields;
 }

@@ -4,7 +4,7 @@ import type { Leaf, LeafContext } from './discovery.js';
 import { childContext, itemContext, makeLeaf } from './discovery.js';
 import { ARRAY_TOKEN, displayPath, MAP_TOKEN } from './path-glob.js';
 import type { Applier, RecordContext } from './record-context.js';
-import type { RecordConstructor, RecordNode, ScalarNode, SchemaNode } from './schema-tree.js';
+import type { RecordConstructor, RecordNode, ScalarNode, SchemaNode, UnionNode } from './schema-tree.js';
 
 /**
  * Turns a schema tree into appliers: closures that copy only the records, arrays and maps on the way to a
@@ -24,14 +24,22 @@ export interface LeafWork {
 export interface BuilderHooks {
   /** Decides a leaf; undefined means the leaf passes through without a decision. */
   leaf(leaf: Leaf, scope: RecordNode | undefined): LeafWork | undefined;
+  /** Filled by the builder: the work decided for a scalar or union node (the byte transcoder reads it). */
+  readonly decided: Map<SchemaNode, LeafWork>;
+}
+
+function decide(hooks: BuilderHooks, node: SchemaNode, leaf: Leaf, scope: RecordNode | undefined): LeafWork | undefined {
+  const work = hooks.leaf(leaf, scope);
+  if (work !== undefined) hooks.decided.set(node, work);
+  return work;
 }
 
 export function buildApplier(node: SchemaNode, ctx: LeafContext, hooks: BuilderHooks, scope: RecordNode | undefined, entersScope: boolean): Applier | undefined {
   switch (node.kind) {
     case 'scalar': {
       if (node.scalar === 'null') return undefined;
-      const work = hooks.leaf(makeLeaf(ctx, [node], false), scope);
-      return work === undefined ? undefined : scalarApplier(work, node);
+      const work = decide(hooks, node, makeLeaf(ctx, [node], false), scope);
+      return work === undefined ? undefined : leafApplier(work, node);
     }
     case 'record':
       return recordApplier(node, ctx, hooks, entersScope ? node : scope, entersScope);
@@ -44,7 +52,7 @@ export function buildApplier(node: SchemaNode, ctx: LeafContext, hooks: BuilderH
       return values === undefined ? undefined : mapApplier(values, ctx.path);
     }
     case 'union':
-      return unionApplier(node.wrapped, node.branches, ctx, hooks, scope, entersScope);
+      return unionApplier(node, ctx, hooks, scope, entersScope);
   }
 }
 
@@ -58,7 +66,11 @@ function actionError(label: string, err: unknown): MaskerError {
   return new MaskerError('MASKER_ACTION', `${label}: the action failed (${kind})`);
 }
 
-function scalarApplier(work: LeafWork, scalar: ScalarNode): Applier | undefined {
+/**
+ * The operator of one scalar branch of a decided leaf, wrapped with what every use needs: the decision
+ * recorded as applied, the last-result cache, errors named by field and rule (never by value).
+ */
+export function leafApplier(work: LeafWork, scalar: ScalarNode): Applier | undefined {
   const entry = work.ops.get(scalar);
   if (entry === undefined) return undefined;
   const { op, cacheSlot } = entry;
@@ -194,20 +206,20 @@ function bucketOfNode(node: SchemaNode): Bucket {
 }
 
 function unionApplier(
-  wrapped: boolean,
-  branches: readonly SchemaNode[],
+  union: UnionNode,
   ctx: LeafContext,
   hooks: BuilderHooks,
   scope: RecordNode | undefined,
   entersScope: boolean,
 ): Applier | undefined {
+  const { wrapped, branches } = union;
   const scalars = branches.filter((b): b is ScalarNode => b.kind === 'scalar' && b.scalar !== 'null');
   const nullable = branches.some((b) => b.kind === 'scalar' && b.scalar === 'null');
-  const work = scalars.length > 0 ? hooks.leaf(makeLeaf(ctx, scalars, nullable), scope) : undefined;
+  const work = scalars.length > 0 ? decide(hooks, union, makeLeaf(ctx, scalars, nullable), scope) : undefined;
   const byBranch = new Map<SchemaNode, Applier>();
   for (const branch of branches) {
     const applier = branch.kind === 'scalar'
-      ? (work === undefined ? undefined : scalarApplier(work, branch))
+      ? (work === undefined ? undefined : leafApplier(work, branch))
       : buildApplier(branch, ctx, hooks, scope, entersScope);
     if (applier !== undefined) byBranch.set(branch, applier);
   }

@@ -2,6 +2,7 @@ import type { MaskingKey } from './keys.js';
 import type { CompiledPlan } from './plan.js';
 import type { Applier, KeyState, ShiftRuntime } from './record-context.js';
 import type { SchemaNode } from './schema-tree.js';
+import type { LeafWork } from './plan-builder.js';
 
 /** The executable part of a plan, kept off the public CompiledPlan shape. */
 export interface PlanInternals {
@@ -15,6 +16,8 @@ export interface PlanInternals {
   readonly resultCacheCount: number;
   /** The schema tree, to name invalid output paths without map keys or indexes. */
   readonly tree: SchemaNode;
+  /** The work decided per scalar / union node of the tree (nodes without work are absent). */
+  readonly decided: ReadonlyMap<SchemaNode, LeafWork>;
 }
 
 interface PlanState extends PlanInternals {

@@ -126,7 +126,7 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
     if (slot === undefined) {
       const read = entityReader(scope, entityPath);
       if (typeof read === 'string') throw new PlanProblem(read);
-      slot = shiftSpecs.push({ readEntity: read, domainSlot: domainSlot(domain), maxDays }) - 1;
+      slot = shiftSpecs.push({ readEntity: read, domainSlot: domainSlot(domain), maxDays, scope, entityPath }) - 1;
       shiftSlots.set(key, slot);
     }
     return slot;
@@ -166,6 +166,7 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
   };
 
   const hooks: BuilderHooks = {
+    decided: new Map(),
     leaf(leaf, scope) {
       const selection: LeafSelection = selectRule(leaf, matchers, sensitiveTags, disabled);
       for (const i of selection.matching) matchedRules.add(i);
@@ -221,6 +222,7 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
     decisionCount: decisions.length,
     resultCacheCount: resultSlots.size,
     tree: root,
+    decided: hooks.decided,
   });
   return { plan, errors, warnings };
 }

@@ -1,6 +1,7 @@
 import type { ActionRuntime } from './actions/action-types.js';
 import type { KeyedHasher } from './crypto/keyed-hash.js';
 import { readU32 } from './crypto/keyed-hash.js';
+import type { RecordNode } from './schema-tree.js';
 
 /** Masks a (sub)value: returns the new value, never mutates its input. */
 export type Applier = (value: unknown, ctx: RecordContext) => unknown;
@@ -8,6 +9,9 @@ export type Applier = (value: unknown, ctx: RecordContext) => unknown;
 /** A date-shift slot at run time: how to read the entity from a row, which hasher, how far. */
 export interface ShiftRuntime {
   readonly readEntity: (row: unknown) => unknown;
+  /** Where the entity is (the row record and the path in it): the byte transcoder reads it from there. */
+  readonly scope: RecordNode | undefined;
+  readonly entityPath: string | undefined;
   readonly domainSlot: number;
   readonly maxDays: number;
 }

@@ -24,8 +24,13 @@ export function readFrame(payload: Buffer, where: string): WireFrame {
 /** Prepends the 5-byte header to an Avro body. */
 export function writeFrame(schemaId: number, body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  out.writeUInt8(MAGIC_BYTE, 0);
-  out.writeUInt32BE(schemaId, 1);
+  writeHeader(out, schemaId);
   body.copy(out, HEADER_BYTES);
   return out;
+}
+
+/** Writes the 5-byte header into the first bytes of `frame` (a body written after HEADER_BYTES of room). */
+export function writeHeader(frame: Buffer, schemaId: number): void {
+  frame.writeUInt8(MAGIC_BYTE, 0);
+  frame.writeUInt32BE(schemaId, 1);
 }

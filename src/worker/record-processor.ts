@@ -4,10 +4,10 @@ import type { AuditEvent, FieldAudit, RecordAuditEvent, RecordOutcome } from '..
 import { AUDIT_SCHEMA_VERSION } from '../audit/audit-event.js';
 import type { Route } from '../config/routes.js';
 import { describeError, dispositionOf, MaskerError } from '../errors.js';
-import { maskRecord, PlanCache, type KeyRing } from '../masking/index.js';
+import { maskEncoded, PlanCache, type EncodedMaskResult, type KeyRing } from '../masking/index.js';
 import type { ActivePolicy } from '../policy/active-policy.js';
 import type { SchemaLookup } from '../registry/schema-cache.js';
-import { readFrame, writeFrame } from '../registry/wire-format.js';
+import { HEADER_BYTES, readFrame, writeHeader } from '../registry/wire-format.js';
 
 /** A consumed source record, as the Kafka layer hands it over. */
 export type SourceRecord = InboundRecord;
@@ -110,23 +110,19 @@ export class RecordProcessor {
     const schema = await this.lookup.byId(frame.schemaId);
     const entry = this.plans.get(schema, policy, envelope);
     if (!entry.ok) throw entry.error;
-    let decoded: unknown;
+    // Masked straight from the Avro bytes (no record decode / encode); errors name paths, never values.
+    let masked: EncodedMaskResult;
     try {
-      decoded = schema.type.fromBuffer(frame.body);
-    } catch {
-      // No `cause`: avsc's messages can quote the record's bytes or values.
-      throw new MaskerError('MASKER_DECODE', `${where}: Avro body does not decode with schema id ${frame.schemaId}`);
+      masked = maskEncoded(entry.plan, frame.body, this.keys, HEADER_BYTES);
+    } catch (err) {
+      if (err instanceof MaskerError && err.code === 'MASKER_DECODE') {
+        throw new MaskerError('MASKER_DECODE', `${where}: schema id ${frame.schemaId}: ${err.message}`);
+      }
+      throw err;
     }
-    const masked = maskRecord(entry.plan, decoded, this.keys);
     const targetSchemaId = await this.targetSchemaId(subject, frame.schemaId, schema.text);
-    let body: Buffer;
-    try {
-      body = schema.type.toBuffer(masked.value);
-    } catch {
-      // No `cause`: avsc's "invalid ..." message quotes the (masked) value.
-      throw new MaskerError('MASKER_OUTPUT_INVALID', `${where}: masked record does not encode with schema id ${frame.schemaId}`);
-    }
-    return { bytes: writeFrame(targetSchemaId, body), sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields };
+    writeHeader(masked.bytes, targetSchemaId);
+    return { bytes: masked.bytes, sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields };
   }
 
   /** The target subject's id for a writer schema, registered once per (subject, writer id). */
