@@ -169,20 +169,6 @@ type Step = (c: Cursor) => void;
 type Decode = (c: Cursor) => unknown;
 type Encode = (c: Cursor, value: unknown) => void;
 
-/** UTF-8 text of `buf[start..end)`: short ASCII in a loop (no native call), the rest by Buffer. */
-function readUtf8(buf: Buffer, start: number, end: number): string {
-  if (end - start <= 32) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const b = buf[i]!;
-      if (b >= 0x80) return buf.toString('utf8', start, end);
-      s += String.fromCharCode(b);
-    }
-    return s;
-  }
-  return buf.toString('utf8', start, end);
-}
-
 const INT_MIN = -0x80000000;
 const INT_MAX = 0x7fffffff;
 
@@ -235,7 +221,7 @@ function scalarDecoder(node: ScalarNode, where: string): Decode {
         const n = readLong(c, where);
         const at = c.pos;
         advance(c, n, where);
-        return readUtf8(c.buf, at, at + n);
+        return c.buf.toString('utf8', at, at + n);
       };
     case 'bytes':
       return (c) => {
