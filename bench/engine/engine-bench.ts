@@ -7,13 +7,16 @@
  *   BENCH_SLICE_MS=2000 BENCH_ROUNDS=5 BENCH_RECORDS=50000 npm run bench:engine
  *   BENCH_SCENARIOS=bench:cdc-update,default:distinct-rows npm run bench:engine
  *
+ * It runs compiled by tsc (bench/tsconfig.json → .bench-build/), as the worker runs: a TS loader's module
+ * rewriting would add call overhead to the hot path being measured.
+ *
  * Scenarios: policy `bench` (bench-policy.yaml: the 6 sensitive fields name, email, phone, SSN, birth
  * date, notes) or `default` (policies/default.yaml: every tagged field, 16 decisions per row), on
  * `cdc-update` records (after = before with a changed note/timestamp/version, as an UPDATE looks) or
  * `distinct-rows` (before and after are different customers: nothing shared, the worst case). Every
  * record is a distinct customer. Results are printed and written to bench/results/ (git-ignored).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { parse as parseYaml } from 'yaml';
@@ -23,7 +26,14 @@ import { compilePlan, maskEncoded, maskRecord, parsePolicy } from '../../src/mas
 import type { Workload } from './customer-records.js';
 import { customerEnvelope, prng } from './customer-records.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root: this file runs compiled, from .bench-build/bench/engine/ (see bench/tsconfig.json). */
+function repoRoot(): string {
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    if (existsSync(new URL('package.json', dir))) return fileURLToPath(dir);
+    if (dir.pathname === '/') throw new Error('package.json not found above the benchmark');
+  }
+}
+const ROOT = repoRoot();
 const SLICE_MS = Number(process.env['BENCH_SLICE_MS'] ?? 300);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? process.argv[2] ?? 10_000);
