@@ -17,8 +17,11 @@ export interface LeafWork {
   readonly decisionIndex: number;
   /** `after.email (rule emails)`: names the failing field in MASKER_ACTION errors, never the value. */
   readonly label: string;
-  /** `cacheSlot`: last-result slot of a costly string operator (shared by equal operators). */
-  readonly ops: ReadonlyMap<ScalarNode, { readonly op: ScalarOp; readonly cacheSlot: number | undefined }>;
+  /**
+   * `cacheSlot`: last-result slot of a costly string operator (shared by equal operators); `constant`:
+   * the operator ignores its input.
+   */
+  readonly ops: ReadonlyMap<ScalarNode, { readonly op: ScalarOp; readonly cacheSlot: number | undefined; readonly constant: boolean }>;
 }
 
 export interface BuilderHooks {

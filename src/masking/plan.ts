@@ -141,7 +141,7 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
     if (rule.action === 'nullify' && !leaf.nullable) {
       return fail(`cannot apply: expects a nullable field (union with null), found ${leaf.scalars.map(describeScalar).join(' | ')}`);
     }
-    const ops = new Map<ScalarNode, { op: ScalarOp; cacheSlot: number | undefined }>();
+    const ops = new Map<ScalarNode, { op: ScalarOp; cacheSlot: number | undefined; constant: boolean }>();
     for (const scalar of leaf.scalars) {
       const env: ActionEnv = {
         rule,
@@ -159,7 +159,7 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
       }
       if ('expects' in compiled) return fail(`cannot apply: expects ${compiled.expects}, found ${describeScalar(scalar)}`);
       const cacheSlot = compiled.costly && scalar.scalar === 'string' ? resultSlot(`${ruleIndex}|${scalar.logicalType ?? ''}`) : undefined;
-      ops.set(scalar, { op: compiled.op, cacheSlot });
+      ops.set(scalar, { op: compiled.op, cacheSlot, constant: compiled.constant === true });
     }
     const decisionIndex = decisions.push({ path, action: rule.action, rule: rule.name }) - 1;
     return { decisionIndex, label: `${path} (rule ${rule.name})`, ops };

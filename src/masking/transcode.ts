@@ -108,9 +108,30 @@ class Cursor {
     const n = Buffer.byteLength(s, 'utf8');
     this.writeLong(n);
     this.ensure(n);
-    this.out.write(s, this.len, 'utf8');
+    writeUtf8(this.out, s, this.len);
     this.len += n;
   }
+}
+
+/**
+ * Node's Buffer has native UTF-8 slice / write methods, which `toString` / `write` call after checking
+ * and defaulting their arguments (a third of the cost for short strings). avsc relies on them too; if a
+ * runtime lacks them, the public methods are used.
+ */
+interface NativeUtf8 {
+  utf8Slice(start: number, end: number): string;
+  utf8Write(text: string, offset: number): number;
+}
+const NATIVE_UTF8 = typeof (Buffer.prototype as Partial<NativeUtf8>).utf8Slice === 'function'
+  && typeof (Buffer.prototype as Partial<NativeUtf8>).utf8Write === 'function';
+
+function readUtf8(buf: Buffer, start: number, end: number): string {
+  return NATIVE_UTF8 ? (buf as Buffer & NativeUtf8).utf8Slice(start, end) : buf.toString('utf8', start, end);
+}
+
+function writeUtf8(buf: Buffer, text: string, offset: number): void {
+  if (NATIVE_UTF8) (buf as Buffer & NativeUtf8).utf8Write(text, offset);
+  else buf.write(text, offset, 'utf8');
 }
 
 /** Output scratch, shared by all calls (synchronous; the result is copied out of it). */
@@ -221,7 +242,7 @@ function scalarDecoder(node: ScalarNode, where: string): Decode {
         const n = readLong(c, where);
         const at = c.pos;
         advance(c, n, where);
-        return c.buf.toString('utf8', at, at + n);
+        return readUtf8(c.buf, at, at + n);
       };
     case 'bytes':
       return (c) => {
@@ -429,7 +450,7 @@ function reusesInput(node: ScalarNode): boolean {
 function leafStep(node: ScalarNode, work: LeafWork, where: string): Step | undefined {
   const apply = leafApplier(work, node);
   if (apply === undefined) return undefined;
-  const decode = scalarDecoder(node, where);
+  const decode = valueReader(node, work, where);
   const encode = scalarEncoder(node);
   const valid = scalarCheck(node);
   const reuse = reusesInput(node);
@@ -442,6 +463,16 @@ function leafStep(node: ScalarNode, work: LeafWork, where: string): Step | undef
     c.flush(start);
     encode(c, masked);
     c.pending = c.pos;
+  };
+}
+
+/** What the operator gets: the decoded value, or — for an operator that ignores it — nothing (skipped). */
+function valueReader(node: ScalarNode, work: LeafWork, where: string): Decode {
+  if (work.ops.get(node)?.constant !== true) return scalarDecoder(node, where);
+  const skip = scalarSkipper(node, where);
+  return (c) => {
+    skip(c);
+    return undefined;
   };
 }
 
@@ -460,7 +491,7 @@ function unionStep(node: UnionNode, plan: Compiler, where: string, entersScope: 
         return (c) => skip(c);
       }
       worked = true;
-      const decode = scalarDecoder(branch, where);
+      const decode = valueReader(branch, work, where);
       const encode = scalarEncoder(branch);
       const valid = scalarCheck(branch);
       const reuse = reusesInput(branch);

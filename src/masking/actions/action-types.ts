@@ -34,7 +34,12 @@ export interface ActionEnv {
 
 /** An operator, or why the action cannot apply to this type (`expects …`), for the plan error. */
 export type CompiledAction =
-  | { readonly op: ScalarOp; readonly costly: boolean }
+  | {
+    readonly op: ScalarOp;
+    readonly costly: boolean;
+    /** The operator never reads its input (a constant): the byte path skips decoding the value. */
+    readonly constant?: true;
+  }
   | { readonly expects: string };
 
 export function unsupported(expects: string): CompiledAction {

@@ -20,9 +20,9 @@ export function compileRedact(params: RedactParams, scalar: ScalarNode): Compile
   if ('expects' in constant) return constant;
   const value = constant.value;
   if (Buffer.isBuffer(value)) {
-    return { op: () => Buffer.from(value), costly: false };
+    return { op: () => Buffer.from(value), costly: false, constant: true };
   }
-  return { op: () => value, costly: false };
+  return { op: () => value, costly: false, constant: true };
 }
 
 function redactConstant(replacement: RedactParams['replacement'], s: ScalarNode): Constant {
@@ -72,7 +72,7 @@ function redactConstant(replacement: RedactParams['replacement'], s: ScalarNode)
 
 /** `nullify`: null. Applicability (the field must be a union with null) is checked by the plan. */
 export function compileNullify(): CompiledAction {
-  return { op: () => null, costly: false };
+  return { op: () => null, costly: false, constant: true };
 }
 
 /** `keep`: explicit pass-through (the decision is still recorded in the audit). */
