@@ -194,6 +194,18 @@ function scan(detector: Detector, text: string, offset: number, add: Add): void 
 /** Detectors that scan numeric regions, in priority order. */
 const NUMERIC_DETECTORS = ['credit-card', 'ssn', 'ipv4', 'phone'] as const;
 
+/**
+ * What a numeric region must contain for a detector's match to be accepted inside it: a card has ≥ 13
+ * digits, an SSN 9, an IPv4 address ≥ 4 digits and 3 dots, a phone ≥ 7 digits. Counting a region's
+ * digits and dots once lets most regions skip most regexes (a date skips all but the phone scan).
+ */
+const NEEDS: Readonly<Record<(typeof NUMERIC_DETECTORS)[number], { readonly digits: number; readonly dots: number }>> = {
+  'credit-card': { digits: 13, dots: 0 },
+  ssn: { digits: 9, dots: 0 },
+  ipv4: { digits: 4, dots: 3 },
+  phone: { digits: 7, dots: 0 },
+};
+
 export type PiiFinder = (text: string) => Finding[];
 
 /**
@@ -206,7 +218,10 @@ export function compileFinder(enabled: ReadonlySet<DetectorName>): PiiFinder {
   const email = enabled.has('email');
   const iban = enabled.has('iban') ? DETECTORS.iban : undefined;
   const ipv6 = enabled.has('ipv6') ? DETECTORS.ipv6 : undefined;
-  const numeric = NUMERIC_DETECTORS.filter((d) => enabled.has(d)).map((d) => DETECTORS[d]);
+  const numericNames = NUMERIC_DETECTORS.filter((d) => enabled.has(d));
+  const numeric = numericNames.map((d) => DETECTORS[d]);
+  const minDigits = numericNames.map((d) => NEEDS[d].digits);
+  const minDots = numericNames.map((d) => NEEDS[d].dots);
   return (text) => {
     if (!MAYBE_PII.test(text)) return [];
     const findings: Finding[] = [];
@@ -227,7 +242,15 @@ export function compileFinder(enabled: ReadonlySet<DetectorName>): PiiFinder {
         if (region.length < 7) continue;
         const start = m.index;
         const end = start + region.length;
+        let digits = 0;
+        let dots = 0;
+        for (let i = 0; i < region.length; i++) {
+          const c = region.charCodeAt(i);
+          if (c >= 48 && c <= 57) digits++;
+          else if (c === 46) dots++;
+        }
         for (let d = 0; d < numeric.length; d++) {
+          if (digits < minDigits[d]! || dots < minDots[d]!) continue;
           if (covered(findings, start, end)) break;
           scan(numeric[d]!, region, start, add);
         }
