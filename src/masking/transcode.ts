@@ -135,7 +135,8 @@ function writeUtf8(buf: Buffer, text: string, offset: number): void {
 }
 
 /** Output scratch, shared by all calls (synchronous; the result is copied out of it). */
-let scratch = Buffer.allocUnsafe(16 * 1024);
+const SCRATCH_BYTES = 16 * 1024;
+let scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 
 function decodeError(where: string, what: string): MaskerError {
   return new MaskerError('MASKER_DECODE', `Avro body does not decode at ${displayPath(where)}: ${what}`);
@@ -653,5 +654,7 @@ export function transcode(t: Transcoder, body: Buffer, ctx: RecordContext, reser
   c.flush(c.end);
   const result = Buffer.allocUnsafe(c.len);
   c.out.copy(result, 0, 0, c.len);
+  // One huge record should not keep a huge scratch alive.
+  if (scratch.length > 64 * SCRATCH_BYTES) scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   return result;
 }

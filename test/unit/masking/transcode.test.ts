@@ -127,6 +127,16 @@ describe('maskEncoded (the byte path)', () => {
     expect(out.equals(viaObjects(redact, tagged, body))).toBe(true);
   });
 
+  it('grows its output past the scratch size for a large record (and stays right for the next one)', () => {
+    const mask = plan(tagged, policy([{ name: 'm', match: { tags: ['PII'] }, action: 'mask', params: { keepFirst: 1 } }]));
+    const items = Array.from({ length: 20_000 }, (_, i) => avroString(`secret-${i}-value`));
+    const large = Buffer.concat([varint(7), varint(items.length), ...items, varint(0), tail]);
+    expect(large.length).toBeGreaterThan(16 * 1024 * 8);
+    expect(maskEncoded(mask, large, keys).bytes.equals(viaObjects(mask, tagged, large))).toBe(true);
+    const small = Buffer.concat([varint(7), varint(1), avroString('secret-x'), varint(0), tail]);
+    expect(maskEncoded(mask, small, keys).bytes.equals(viaObjects(mask, tagged, small))).toBe(true);
+  });
+
   it('copies a long beyond 2^53 in a field it does not touch exactly (decoding would refuse it)', () => {
     const big = Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]); // zigzag of 2^63 - 1
     const body = Buffer.concat([big, varint(1), avroString('secret'), varint(0), tail]);
