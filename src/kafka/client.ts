@@ -43,10 +43,13 @@ function pinoLogCreator(logger: Logger): logCreator {
  * markers: most transactions meet it once, and the producer retries after 20 ms) and a rebalance in
  * progress (every scale-out or restart; the consumer rejoins). Errors at ERROR level must mean something
  * an operator should look at, so these go to debug. Anything that exhausts its retries still surfaces:
- * the transaction fails and the loop logs it.
+ * the transaction fails and the loop logs it. Likewise "Topic creation errors" on a CreateTopics response:
+ * when workers start together, all but one find the topic already created, which kafkajs then ignores;
+ * any other creation error makes `createTopics` throw, and the caller reports it.
  */
 export function isRoutineRetry(message: string, meta: Record<string, unknown>): boolean {
   const error = typeof meta['error'] === 'string' ? meta['error'] : message;
   return error.includes('another concurrent operation on the same transaction was ongoing')
-    || error.includes('The group is rebalancing, so a rejoin is needed');
+    || error.includes('The group is rebalancing, so a rejoin is needed')
+    || (message.startsWith('Response CreateTopics') && error === 'Topic creation errors');
 }

@@ -7,6 +7,8 @@ describe('kafkajs log triage', () => {
     expect(isRoutineRetry('Response AddPartitionsToTxn(key: 24, version: 1)', { error: concurrent, broker: 'b:1' })).toBe(true);
     expect(isRoutineRetry(`Failed to send messages: ${concurrent}`, { retryCount: 0 })).toBe(true);
     expect(isRoutineRetry('Response Heartbeat(key: 12, version: 3)', { error: 'The group is rebalancing, so a rejoin is needed' })).toBe(true);
+    // Two workers starting together: the second one's CreateTopics finds the topic there (kafkajs ignores it).
+    expect(isRoutineRetry('Response CreateTopics(key: 19, version: 3)', { error: 'Topic creation errors', broker: 'b:1' })).toBe(true);
   });
 
   it('keeps everything else at its level', () => {
