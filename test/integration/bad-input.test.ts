@@ -21,6 +21,13 @@ const wider = {
   fields: [...schema.fields, { name: 'extra', type: 'string' }],
 };
 
+const listy = {
+  type: 'record',
+  name: 'Listy',
+  namespace: 'it.badinput',
+  fields: [{ name: 'id', type: 'long' }, { name: 'emails', type: { type: 'array', items: 'string' }, 'confluent:tags': ['PII'] }],
+};
+
 const keySchema = { type: 'record', name: 'Key', namespace: 'it.badinput', fields: [{ name: 'email', type: 'string', 'confluent:tags': ['PII'] }] };
 
 const SECRET_EMAIL = 'leak.me.never@example.org';
@@ -48,6 +55,7 @@ describe('bad input never reaches the target and is audited with an error code',
     const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
     const good = await registry.encode(id, { id: 7, email: SECRET_EMAIL });
     const { id: widerId } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(wider) }, { subject: `${source}-wider-value` });
+    const { id: listyId } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(listy) }, { subject: `${source}-listy-value` });
     const { id: keyId } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(keySchema) }, { subject: `${source}-key` });
     const { id: jsonSchemaId } = await registry.register({ type: SchemaType.JSON, schema: JSON.stringify({ type: 'object' }) }, { subject: `${source}-json-value` });
     const avroKey = await registry.encode(keyId, { email: SECRET_EMAIL });
@@ -58,6 +66,9 @@ describe('bad input never reaches the target and is audited with an error code',
       { label: 'truncated Avro body', value: good.subarray(0, good.length - 4), code: 'MASKER_DECODE' },
       { label: 'trailing bytes', value: Buffer.concat([good, Buffer.from([1, 2, 3])]), code: 'MASKER_DECODE' },
       { label: 'wrong schema id for the body', value: frame(widerId, good.subarray(5)), code: 'MASKER_DECODE' },
+      // id 7, then an array block claiming 2^29 strings in a 7-byte body: avsc's decoder would try to
+      // build that array and run out of heap (a poison pill crashing the worker on every restart).
+      { label: 'array block count far beyond the body', value: frame(listyId, Buffer.from([0x0e, 0x80, 0x80, 0x80, 0x80, 0x04, 0x02, 0x41])), code: 'MASKER_DECODE' },
       { label: 'not an Avro schema (JSON Schema id)', value: frame(jsonSchemaId, Buffer.from(`{"email":"${SECRET_EMAIL}"}`)), code: 'MASKER_DECODE' },
       { label: 'oversized record', value: await registry.encode(id, { id: 8, email: `${'x'.repeat(MAX_RECORD_BYTES)}${SECRET_EMAIL}` }), code: 'MASKER_RECORD_TOO_LARGE' },
       { label: 'non-Avro key under key: mask', key: Buffer.from(SECRET_EMAIL), value: good, code: 'MASKER_KEY_FORMAT' },

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CompiledPlan, Policy } from '../../src/masking/index.js';
 import { compilePlan, maskEncoded, maskRecord, parsePolicy, PSEUDONYM_FORMATS } from '../../src/masking/index.js';
+import { MaskerError } from '../../src/errors.js';
 import { keyRing } from '../unit/masking/support.js';
 import { fieldSpec, rowSchema, rowValue, sensitiveString, sensitiveValues } from './random-schemas.js';
 
@@ -84,6 +85,15 @@ const caseArb: fc.Arbitrary<Case> = fc
     return record.map((r) => ({ json, type, policy, plan, record: r }));
   });
 
+/** A plan for the case's schema that keeps every field: it only checks the framing of a body. */
+function keepAll(c: Case): CompiledPlan {
+  const keep = parsePolicy({
+    apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'keep-all',
+    rules: [{ name: 'keep', match: { tags: ['PII'] }, action: 'keep', params: { reason: 'framing check' } }],
+  }, 'keep-all');
+  return compilePlan(c.type, keep, { envelope: c.plan.envelope, schemaJson: c.json });
+}
+
 /** Untagged leaves (outside any tagged field) must come out deep-equal. */
 function expectUntouched(schemaJson: unknown, input: unknown, output: unknown): void {
   if (input === null || input === undefined) {
@@ -157,6 +167,47 @@ describe('masking properties (random schemas and records)', () => {
       expect(viaBytes.bytes.equals(c.type.toBuffer(viaObjects.value))).toBe(true);
       expect(viaBytes.fields).toEqual(viaObjects.fields);
     }), { numRuns: RUNS });
+  });
+
+  it('the byte path fails closed on corrupted bodies: MASKER_DECODE, the object path\'s error, or output that decodes', () => {
+    const mutation = fc.record({ at: fc.nat(), kind: fc.constantFrom('flip', 'truncate', 'insert', 'delete'), byte: fc.integer({ min: 0, max: 255 }) });
+    fc.assert(fc.property(caseArb, fc.array(mutation, { minLength: 1, maxLength: 3 }), (c, mutations) => {
+      let body = c.type.toBuffer(c.record);
+      for (const m of mutations) {
+        const at = body.length === 0 ? 0 : m.at % body.length;
+        if (m.kind === 'flip') body = Buffer.concat([body.subarray(0, at), Buffer.from([m.byte]), body.subarray(at + 1)]);
+        else if (m.kind === 'truncate') body = body.subarray(0, at);
+        else if (m.kind === 'insert') body = Buffer.concat([body.subarray(0, at), Buffer.from([m.byte]), body.subarray(at)]);
+        else body = Buffer.concat([body.subarray(0, at), body.subarray(at + 1)]);
+      }
+      let out: Buffer;
+      try {
+        out = maskEncoded(c.plan, body, keys).bytes;
+      } catch (err) {
+        expect(err).toBeInstanceOf(MaskerError);
+        const { code, message } = err as MaskerError;
+        // An unexpected exception (a TypeError, …) is wrapped as "… failed (TypeError)": never acceptable.
+        expect(message).not.toMatch(/failed \(\w+\)$/);
+        if (code === 'MASKER_DECODE') return;
+        // An operator refusing a corrupted value. If the whole body frames (checked with a plan that keeps
+        // every field; avsc itself would loop on a corrupted 2^50 block count), the object path agrees.
+        try {
+          maskEncoded(keepAll(c), body, keys);
+        } catch {
+          return; // the framing breaks after the refused value: the byte path stopped at the first problem
+        }
+        const decoded: unknown = c.type.fromBuffer(body);
+        expect(() => maskRecord(c.plan, decoded, keys)).toThrow(expect.objectContaining({ code }));
+        return;
+      }
+      // It framed as the schema: the output must too (a long beyond 2^53 in an untouched field is kept
+      // exactly, which avsc cannot hold: that one refusal is expected).
+      try {
+        c.type.fromBuffer(out);
+      } catch (err) {
+        expect((err as Error).message).toBe('potential precision loss');
+      }
+    }), { numRuns: RUNS * 2 });
   });
 
   it('two fields with the same domain and the same input get the same pseudonym', () => {
