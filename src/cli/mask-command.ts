@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { inflateRaw } from 'node:zlib';
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import type { Command } from 'commander';
@@ -11,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadKeyRing } from '../config/secrets.js';
 import { describeError, MaskerError } from '../errors.js';
 import type { CompiledPlan, Envelope, KeyRing, Policy } from '../masking/index.js';
-import { compilePlan, detectEnvelope, maskRecord, parsePolicy } from '../masking/index.js';
+import { compilePlan, countEncodedRecords, detectEnvelope, maskRecord, parsePolicy } from '../masking/index.js';
 
 /** Streams and environment of a command, injectable so commands are testable without spawning. */
 export interface CliIo {
@@ -149,6 +150,17 @@ async function maskContainer(
   keys: KeyRing,
 ): Promise<{ records: number }> {
   let codec = 'null';
+  // Every block's payload is checked to frame as whole records before avsc decodes it: avsc trusts block
+  // counts inside records, and one corrupted count makes it allocate until the heap runs out.
+  const framed = (data: Buffer, cb: (err: Error | null, data?: Buffer) => void): void => {
+    try {
+      countEncodedRecords(plan, data);
+    } catch (err) {
+      cb(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    cb(null, data);
+  };
   const decoder = new avro.streams.BlockDecoder({
     parseHook: (writerSchema: avro.Schema) => {
       const writer = avro.Type.forSchema(writerSchema);
@@ -156,6 +168,12 @@ async function maskContainer(
         throw new MaskerError('MASKER_INPUT', 'the container file was written with a different schema than --schema');
       }
       return schema.type;
+    },
+    codecs: {
+      null: framed,
+      deflate: (data: Buffer, cb: (err: Error | null, data?: Buffer) => void) => {
+        inflateRaw(data, (err, inflated) => (err === null ? framed(inflated, cb) : cb(err)));
+      },
     },
   });
   decoder.on('metadata', (_type: unknown, fileCodec: string) => {
@@ -176,6 +194,9 @@ async function maskContainer(
     }
   } catch (err) {
     if (err instanceof MaskerError) throw err;
+    // avsc wraps a codec's error ("… codec decompression error") with ours as the cause.
+    const cause: unknown = err instanceof Error ? err.cause : undefined;
+    if (cause instanceof MaskerError) throw new MaskerError(cause.code, `a block at or after record ${records + 1}: ${cause.message}`);
     // The decoder's message is not shown: it could quote record bytes.
     throw new MaskerError('MASKER_INPUT', `record ${records + 1}: the container file cannot be decoded (${err instanceof Error ? err.name : 'error'})`);
   } finally {

@@ -6,7 +6,7 @@ import { planState } from './plan-internals.js';
 import type { KeyState } from './record-context.js';
 import { newKeyState, RecordContext } from './record-context.js';
 import type { Transcoder } from './transcode.js';
-import { compileTranscoder, transcode } from './transcode.js';
+import { compileTranscoder, frameRecords, transcode } from './transcode.js';
 import { schemaPathOf } from './schema-tree.js';
 
 export interface MaskResult {
@@ -59,11 +59,7 @@ export function maskEncoded(plan: CompiledPlan, body: Buffer, keys: KeyRing, res
   if (plan.quarantineReason !== undefined) throw new MaskerError('MASKER_UNMATCHED_SENSITIVE', plan.quarantineReason);
   const state = planState(plan);
   if (state === undefined) throw new MaskerError('MASKER_PLAN', 'not a plan made by compilePlan');
-  let transcoder = transcoders.get(plan);
-  if (transcoder === undefined) {
-    transcoder = compileTranscoder(state, plan.envelope);
-    transcoders.set(plan, transcoder);
-  }
+  const transcoder = transcoderOf(plan, state);
   const ctx = new RecordContext(keyStateOf(state, keys), transcoder.shiftSpecs, state.decisionCount);
   let bytes: Buffer;
   try {
@@ -75,7 +71,27 @@ export function maskEncoded(plan: CompiledPlan, body: Buffer, keys: KeyRing, res
   return { bytes, fields: appliedDecisions(plan, ctx) };
 }
 
+/**
+ * Checks that `data` holds only whole records of the plan's schema (e.g. an object container block, before
+ * a full decoder reads it: one corrupted block count can make a decoder allocate without bound). Returns
+ * the number of records; throws MASKER_DECODE naming the schema path where the framing breaks.
+ */
+export function countEncodedRecords(plan: CompiledPlan, data: Buffer): number {
+  const state = planState(plan);
+  if (state === undefined) throw new MaskerError('MASKER_PLAN', 'not a plan made by compilePlan');
+  return frameRecords(transcoderOf(plan, state), data);
+}
+
 const transcoders = new WeakMap<CompiledPlan, Transcoder>();
+
+function transcoderOf(plan: CompiledPlan, state: NonNullable<ReturnType<typeof planState>>): Transcoder {
+  let transcoder = transcoders.get(plan);
+  if (transcoder === undefined) {
+    transcoder = compileTranscoder(state, plan.envelope);
+    transcoders.set(plan, transcoder);
+  }
+  return transcoder;
+}
 
 /** Hashers and caches per key object: built once per (plan, key); a rotation builds a new set. */
 function keyStateOf(state: NonNullable<ReturnType<typeof planState>>, keys: KeyRing): KeyState {

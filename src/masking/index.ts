@@ -8,7 +8,7 @@ export { ACTION_NAMES, DETECTOR_NAMES, PSEUDONYM_FORMATS } from './policy-params
 export type { DetectorName, PseudonymFormat } from './policy-params.js';
 export { compilePlan, analyzePlan, UNMATCHED_RULE } from './plan.js';
 export type { CompiledPlan, FieldDecision, PlanOptions, PlanIssue, PlanAnalysis } from './plan.js';
-export { maskEncoded, maskRecord } from './apply.js';
+export { countEncodedRecords, maskEncoded, maskRecord } from './apply.js';
 export { PlanCache, detectEnvelope } from './plan-cache.js';
 export type { PlanEntry, PlanPolicy, PlanSchema } from './plan-cache.js';
 export type { EncodedMaskResult, MaskResult } from './apply.js';

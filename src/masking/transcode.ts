@@ -644,6 +644,20 @@ export function compileTranscoder(internals: PlanInternals, envelope: 'debezium'
 }
 
 /**
+ * Checks that `data` is a sequence of whole records (an object container block's payload): every value
+ * frames as the schema says, block counts bounded by the bytes left. Returns how many records it holds.
+ */
+export function frameRecords(t: Transcoder, data: Buffer): number {
+  const c = new Cursor(data, 0, data.length, undefined, 0);
+  let records = 0;
+  while (c.pos < c.end) {
+    t.skipAll(c);
+    records++;
+  }
+  return records;
+}
+
+/**
  * Runs a transcoder over `body[start..end)`; returns the masked body with `reserve` bytes in front left
  * for the caller (a wire-format header). `ctx` must be built with the transcoder's shift specs.
  */

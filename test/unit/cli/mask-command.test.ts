@@ -122,6 +122,36 @@ describe('masker mask', () => {
     expect(readFileSync(output).includes(Buffer.from('never-a-date'))).toBe(false);
   });
 
+  it('refuses a container block with a corrupted array count before avsc decodes it (which would run out of heap)', async () => {
+    const listSchema = { type: 'record', name: 'L', fields: [{ name: 'id', type: 'long' }, { name: 'emails', type: { type: 'array', items: 'string' }, 'confluent:tags': ['PII'] }] } as unknown as avro.Schema;
+    const schema = writeFile('list.avsc', JSON.stringify(listSchema));
+    const policy = writeFile('list.yaml', 'apiVersion: masker/v1\nkind: MaskingPolicy\nname: list\nrules:\n  - { name: r, match: { tags: [PII] }, action: redact }\n');
+    const input = join(dir, 'list-in.avro');
+    const output = join(dir, 'list-out.avro');
+    const encoder = new avro.streams.BlockEncoder(listSchema, { blockSize: 1 }); // one record per block
+    const file = createWriteStream(input);
+    encoder.pipe(file);
+    encoder.write({ id: 1, emails: ['jane@example.org'] });
+    encoder.write({ id: 2, emails: ['MARKERMARKER'] });
+    encoder.end();
+    await finished(file);
+    // The second record's array (count 1, "MARKERMARKER", end) becomes, in the same 15 bytes, a block
+    // claiming 2^29 strings followed by five one-letter strings.
+    const bytes = readFileSync(input);
+    const original = Buffer.concat([Buffer.from([0x02, 0x18]), Buffer.from('MARKERMARKER'), Buffer.from([0x00])]);
+    const at = bytes.indexOf(original);
+    expect(at).toBeGreaterThan(0);
+    Buffer.from([0x80, 0x80, 0x80, 0x80, 0x04, 0x02, 0x41, 0x02, 0x41, 0x02, 0x41, 0x02, 0x41, 0x02, 0x41]).copy(bytes, at);
+    writeFileSync(input, bytes);
+    const c = capture();
+    expect(await runMaskCommand({ schema, policy, in: input, out: output }, c.io)).toBe(1);
+    // avsc decompresses the blocks of a chunk before it emits their records: the refusal can come first.
+    expect(c.err()).toMatch(/MASKER_DECODE: a block at or after record [12]: Avro body does not decode at emails/);
+    const written = readFileSync(output);
+    expect(written.includes(Buffer.from('jane@example.org'))).toBe(false);
+    expect(written.includes(Buffer.from('MARKERMARKER'))).toBe(false);
+  });
+
   it('reports a line that is not a record of the schema without echoing it', async () => {
     const c = capture(Readable.from(['{"before":null,"after":null,"op":"c","oops-secret-value":1}\n']));
     expect(await runMaskCommand({ schema: SCHEMA, policy: POLICY }, c.io)).toBe(2);
