@@ -413,9 +413,11 @@ function blocks(item: Step, key: Step | undefined, itemMin: number, where: strin
       const header = c.pos;
       let count = readLong(c, where);
       if (count === 0) return;
-      if (count < 0) {
+      const sized = count < 0;
+      let size = 0;
+      if (sized) {
         count = -count;
-        readLong(c, where);
+        size = readLong(c, where);
         if (rewrites) {
           c.flush(header);
           c.writeLong(count);
@@ -423,10 +425,13 @@ function blocks(item: Step, key: Step | undefined, itemMin: number, where: strin
         }
       }
       if (itemMin > 0 ? count * itemMin > c.end - c.pos : count > MAX_EMPTY_ITEMS) throw truncated(where);
+      const itemsStart = c.pos;
       for (let i = 0; i < count; i++) {
         if (key !== undefined) key(c);
         item(c);
       }
+      // A reader may skip a sized block by its size: a size that lies would shift every field after it.
+      if (sized && size !== c.pos - itemsStart) throw decodeError(where, 'a block byte size that does not match its items');
     }
   };
 }

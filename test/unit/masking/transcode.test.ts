@@ -156,6 +156,7 @@ describe('maskEncoded (the byte path)', () => {
       ['union index', Buffer.concat([varint(7), varint(0), varint(1), Buffer.from([1]), varint(4)]), 'maybe'],
       ['string length past the end', Buffer.concat([varint(7), varint(1), varint(400), Buffer.from('secret-value')]), 'tags[]'],
       ['block count past the end', Buffer.concat([varint(7), varint(1_000_000), avroString('secret-value')]), 'tags'],
+      ['sized block whose size lies', Buffer.concat([varint(7), varint(-1), varint(3), avroString('secret-value'), varint(0), tail]), 'tags'],
     ];
     for (const [label, body, where] of cases) {
       const err = decodeError(() => maskEncoded(redact, body, keys));
