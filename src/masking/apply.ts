@@ -2,6 +2,7 @@ import { MaskerError } from '../errors.js';
 import { KeyedHasher } from './crypto/keyed-hash.js';
 import type { KeyRing } from './keys.js';
 import type { CompiledPlan, FieldDecision } from './plan.js';
+import type { PlanState } from './plan-internals.js';
 import { planState } from './plan-internals.js';
 import type { KeyState } from './record-context.js';
 import { newKeyState, RecordContext } from './record-context.js';
@@ -23,8 +24,7 @@ export interface MaskResult {
  */
 export function maskRecord(plan: CompiledPlan, record: unknown, keys: KeyRing): MaskResult {
   if (plan.quarantineReason !== undefined) throw new MaskerError('MASKER_UNMATCHED_SENSITIVE', plan.quarantineReason);
-  const state = planState(plan);
-  if (state === undefined) throw new MaskerError('MASKER_PLAN', 'not a plan made by compilePlan');
+  const state = stateOf(plan);
 
   const ctx = new RecordContext(keyStateOf(state, keys), state.shiftSpecs, state.decisionCount);
   let value: unknown;
@@ -57,8 +57,7 @@ export interface EncodedMaskResult {
  */
 export function maskEncoded(plan: CompiledPlan, body: Buffer, keys: KeyRing, reserve = 0): EncodedMaskResult {
   if (plan.quarantineReason !== undefined) throw new MaskerError('MASKER_UNMATCHED_SENSITIVE', plan.quarantineReason);
-  const state = planState(plan);
-  if (state === undefined) throw new MaskerError('MASKER_PLAN', 'not a plan made by compilePlan');
+  const state = stateOf(plan);
   const transcoder = transcoderOf(plan, state);
   const ctx = new RecordContext(keyStateOf(state, keys), transcoder.shiftSpecs, state.decisionCount);
   let bytes: Buffer;
@@ -77,14 +76,19 @@ export function maskEncoded(plan: CompiledPlan, body: Buffer, keys: KeyRing, res
  * the number of records; throws MASKER_DECODE naming the schema path where the framing breaks.
  */
 export function countEncodedRecords(plan: CompiledPlan, data: Buffer): number {
+  const state = stateOf(plan);
+  return frameRecords(transcoderOf(plan, state), data);
+}
+
+function stateOf(plan: CompiledPlan): PlanState {
   const state = planState(plan);
   if (state === undefined) throw new MaskerError('MASKER_PLAN', 'not a plan made by compilePlan');
-  return frameRecords(transcoderOf(plan, state), data);
+  return state;
 }
 
 const transcoders = new WeakMap<CompiledPlan, Transcoder>();
 
-function transcoderOf(plan: CompiledPlan, state: NonNullable<ReturnType<typeof planState>>): Transcoder {
+function transcoderOf(plan: CompiledPlan, state: PlanState): Transcoder {
   let transcoder = transcoders.get(plan);
   if (transcoder === undefined) {
     transcoder = compileTranscoder(state, plan.envelope);
@@ -94,7 +98,7 @@ function transcoderOf(plan: CompiledPlan, state: NonNullable<ReturnType<typeof p
 }
 
 /** Hashers and caches per key object: built once per (plan, key); a rotation builds a new set. */
-function keyStateOf(state: NonNullable<ReturnType<typeof planState>>, keys: KeyRing): KeyState {
+function keyStateOf(state: PlanState, keys: KeyRing): KeyState {
   let keyState = state.byKey.get(keys.active);
   if (keyState === undefined) {
     const secret = keys.active.secret;

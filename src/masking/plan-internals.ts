@@ -20,7 +20,7 @@ export interface PlanInternals {
   readonly decided: ReadonlyMap<SchemaNode, LeafWork>;
 }
 
-interface PlanState extends PlanInternals {
+export interface PlanState extends PlanInternals {
   /** Hashers and caches per key object: built once per (plan, key); a rotation builds a new set. */
   readonly byKey: WeakMap<MaskingKey, KeyState>;
 }
