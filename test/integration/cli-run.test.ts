@@ -1,7 +1,6 @@
-import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCliWorker, waitFor, writeConfig, type CliWorker } from './support/cli-worker.js';
-import { consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
+import { consumeAll, createTopics, deleteTopics, produceAvro, testKafka, testRegistry, unique } from './support/services.js';
 
 const schema = {
   type: 'record',
@@ -26,11 +25,7 @@ describe('masker run (the bin, as a separate process)', () => {
 
   beforeAll(async () => {
     await createTopics(kafka, [source]);
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: source, messages: await Promise.all([1, 2, 3].map(async (i) => ({ value: await registry.encode(id, { id: i, email: `user${i}@corp.example`, plan: 'pro' }) }))) });
-    await producer.disconnect();
+    await produceAvro(kafka, registry, source, schema, [1, 2, 3].map((i) => ({ value: { id: i, email: `user${i}@corp.example`, plan: 'pro' } })));
     const config = writeConfig(
       `apiVersion: masker/v1\nkind: Route\nname: signups\nsource: { topic: ${source} }\ntarget: { topic: ${target} }\npolicy: cli-test\n`,
       'apiVersion: masker/v1\nkind: MaskingPolicy\nname: cli-test\nrules: []\n',

@@ -1,10 +1,10 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shadowTopic } from '../../src/kafka/cross-cluster.js';
 import { QUARANTINE_HEADERS } from '../../src/worker/record-processor.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
-import { committedCount, consumeAll, createTopics, endpoints, targetBrokers, targetRegistryUrl, testKafka, testRegistry, testTargetKafka, unique } from './support/services.js';
+import { committedCount, consumeAll, createTopics, endpoints, produceAvro, targetBrokers, targetRegistryUrl, testKafka, testRegistry, testTargetKafka, unique } from './support/services.js';
 
 const schema = {
   type: 'record',
@@ -41,18 +41,11 @@ describe.skipIf(targetBrokers() === undefined)('separate target cluster: quarant
   beforeAll(async () => {
     targetKafka = testTargetKafka();
     await createTopics(kafka, [source]);
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: source,
-      messages: [
-        { key: '0', value: await registry.encode(id, { id: 0, email: SECRET_EMAIL }) },
-        { key: '1', value: bad },
-        { key: '2', value: await registry.encode(id, { id: 2, email: SECRET_EMAIL }) },
-      ],
-    });
-    await producer.disconnect();
+    await produceAvro(kafka, registry, source, schema, [
+      { key: '0', value: { id: 0, email: SECRET_EMAIL } },
+      { key: '1', value: bad },
+      { key: '2', value: { id: 2, email: SECRET_EMAIL } },
+    ]);
     pipeline = await startTestPipeline({
       route: { name: 'two-clusters', source: { topic: source }, target: { topic: target }, policy: 'it-two', key: 'keep' },
       policiesDir: policyFolder({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'it-two', rules: [] }),
@@ -106,14 +99,7 @@ describe.skipIf(targetBrokers() === undefined || targetRegistryUrl() === undefin
     targetKafka = testTargetKafka();
     targetRegistry = new SchemaRegistry({ host: targetRegistryUrl()! });
     await createTopics(kafka, [source]);
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: source,
-      messages: await Promise.all([0, 1, 2].map(async (n) => ({ key: String(n), value: await registry.encode(id, { id: n, email: SECRET_EMAIL }) }))),
-    });
-    await producer.disconnect();
+    await produceAvro(kafka, registry, source, schema, [0, 1, 2].map((n) => ({ key: String(n), value: { id: n, email: SECRET_EMAIL } })));
     pipeline = await startTestPipeline({
       route: { name: 'two-registries', source: { topic: source }, target: { topic: target }, policy: 'it-two', key: 'keep' },
       policiesDir: policyFolder({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'it-two', rules: [] }),

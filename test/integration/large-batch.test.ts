@@ -1,7 +1,6 @@
-import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
-import { consumeAll, createTopics, testKafka, testRegistry, unique } from './support/services.js';
+import { consumeAll, createTopics, produceAvro, testKafka, testRegistry, unique } from './support/services.js';
 
 // 40 tagged fields: small records (~0.5 KB), but each audit event lists 40 masked fields (~2.5 KB).
 const FIELDS = Array.from({ length: 40 }, (_, i) => `pii_field_${String(i).padStart(2, '0')}`);
@@ -23,12 +22,7 @@ describe('full-size transactions', () => {
 
   beforeAll(async () => {
     await createTopics(kafka, [source]);
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
-    const producer = kafka.producer();
-    await producer.connect();
-    const messages = await Promise.all(Array.from({ length: COUNT }, async (_, n) => ({ value: await registry.encode(id, { n, ...Object.fromEntries(FIELDS.map((f) => [f, `v${n}`])) }) })));
-    for (let i = 0; i < COUNT; i += 200) await producer.send({ topic: source, messages: messages.slice(i, i + 200) });
-    await producer.disconnect();
+    await produceAvro(kafka, registry, source, schema, Array.from({ length: COUNT }, (_, n) => ({ value: { n, ...Object.fromEntries(FIELDS.map((f) => [f, `v${n}`])) } })));
     pipeline = await startTestPipeline({
       route: { name: 'large', source: { topic: source }, target: { topic: target }, policy: 'it-large' },
       policiesDir: policyFolder({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'it-large', rules: [] }),

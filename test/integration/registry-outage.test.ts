@@ -1,8 +1,7 @@
-import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './support/cli-worker.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
-import { consumeAll, createTopics, deleteTopics, endpoints, testKafka, testRegistry, unique } from './support/services.js';
+import { consumeAll, createTopics, deleteTopics, endpoints, produceAvro, testKafka, testRegistry, unique } from './support/services.js';
 import { hostPort, TcpProxy } from './support/tcp-proxy.js';
 
 const schema = {
@@ -31,11 +30,7 @@ describe('registry outage on a new schema id', () => {
   beforeAll(async () => {
     const proxyPort = await proxy.start();
     await createTopics(kafka, [source]);
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: source, messages: await Promise.all(Array.from({ length: 10 }, async (_, n) => ({ value: await registry.encode(id, { n, email: `visitor${n}@secret.example` }) }))) });
-    await producer.disconnect();
+    await produceAvro(kafka, registry, source, schema, Array.from({ length: 10 }, (_, n) => ({ value: { n, email: `visitor${n}@secret.example` } })));
     proxy.down();
     pipeline = await startTestPipeline({
       route: { name: 'outage', source: { topic: source }, target: { topic: target }, policy: 'it-outage' },

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, writeConfig } from './support/cli-worker.js';
-import { consumeAll, createTopics, deleteTopics, endpoints, targetBrokers, testKafka, testRegistry, testTargetKafka, unique } from './support/services.js';
+import { consumeAll, createTopics, deleteTopics, endpoints, produceAvro, targetBrokers, testKafka, testRegistry, testTargetKafka, unique } from './support/services.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/masker.js');
 const schema = {
@@ -69,11 +68,7 @@ describe.skipIf(targetBrokers() === undefined)('masker replay into a separate ta
   beforeAll(async () => {
     targetKafka = testTargetKafka();
     await createTopics(kafka, [source]);
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: source, messages: await Promise.all(Array.from({ length: COUNT }, async (_, n) => ({ value: await registry.encode(id, { n, email: `buyer${n}@replay.example` }) }))) });
-    await producer.disconnect();
+    await produceAvro(kafka, registry, source, schema, Array.from({ length: COUNT }, (_, n) => ({ value: { n, email: `buyer${n}@replay.example` } })));
   });
 
   afterAll(async () => {

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, writeConfig } from './support/cli-worker.js';
-import { consumeAll, createTopics, deleteTopics, endpoints, testKafka, testRegistry, unique } from './support/services.js';
+import { consumeAll, createTopics, deleteTopics, endpoints, produceAvro, testKafka, testRegistry, unique } from './support/services.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/masker.js');
 const schema = {
@@ -53,14 +52,7 @@ describe('masker replay', () => {
     // Records stamped in January: under the broker's 24 h time retention, its next check (every 5 min)
     // would delete them mid-test.
     await createTopics(kafka, [source], 1, { 'retention.ms': '-1' });
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${source}-value` });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: source,
-      messages: await Promise.all(Array.from({ length: COUNT }, async (_, n) => ({ value: await registry.encode(id, { n, email: `buyer${n}@replay.example` }), timestamp: String(BASE_TIME + n * 1000) }))),
-    });
-    await producer.disconnect();
+    await produceAvro(kafka, registry, source, schema, Array.from({ length: COUNT }, (_, n) => ({ value: { n, email: `buyer${n}@replay.example` }, timestamp: String(BASE_TIME + n * 1000) })));
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 
 /** Endpoints set by the integration global setup (or by the caller's environment). */
@@ -45,6 +45,34 @@ export function testKafka(): Kafka {
 
 export function testRegistry(): SchemaRegistry {
   return new SchemaRegistry({ host: endpoints().registryUrl });
+}
+
+/** A message for `produceAvro`: a record to encode, or bytes (a Buffer) sent as they are. */
+export interface AvroMessage {
+  readonly key?: string;
+  readonly value: unknown;
+  readonly timestamp?: string;
+}
+
+/**
+ * Registers `schema` as the topic's value subject and produces the messages, each record encoded with it
+ * in the Confluent wire format (a Buffer value is sent unchanged). Returns the schema id.
+ */
+export async function produceAvro(kafka: Kafka, registry: SchemaRegistry, topic: string, schema: object, messages: readonly AvroMessage[]): Promise<number> {
+  const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${topic}-value` });
+  const encoded = await Promise.all(messages.map(async (m) => ({
+    ...(m.key === undefined ? {} : { key: m.key }),
+    value: Buffer.isBuffer(m.value) ? m.value : await registry.encode(id, m.value),
+    ...(m.timestamp === undefined ? {} : { timestamp: m.timestamp }),
+  })));
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    for (let i = 0; i < encoded.length; i += 200) await producer.send({ topic, messages: encoded.slice(i, i + 200) });
+  } finally {
+    await producer.disconnect();
+  }
+  return id;
 }
 
 export async function createTopics(kafka: Kafka, topics: string[], numPartitions = 1, configs: Record<string, string> = {}): Promise<void> {
