@@ -196,7 +196,14 @@ describe('masking properties (random schemas and records)', () => {
         } catch {
           return; // the framing breaks after the refused value: the byte path stopped at the first problem
         }
-        const decoded: unknown = c.type.fromBuffer(body);
+        let decoded: unknown;
+        try {
+          decoded = c.type.fromBuffer(body);
+        } catch (decodeErr) {
+          // It frames, but holds a long beyond 2^53 (kept exactly by the byte path): avsc cannot compare.
+          expect((decodeErr as Error).message).toBe('potential precision loss');
+          return;
+        }
         expect(() => maskRecord(c.plan, decoded, keys)).toThrow(expect.objectContaining({ code }));
         return;
       }
