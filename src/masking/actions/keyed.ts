@@ -29,7 +29,7 @@ function encodeDigest(digest: Uint8Array, encoding: HashParams['encoding']): str
 export function compileHash(params: HashParams, env: ActionEnv): CompiledAction {
   const s = env.scalar;
   const slot = env.domainSlot(params.domain ?? env.rule.name);
-  if (s.logicalType === 'decimal') return unsupported('not a decimal (use redact or generalize)');
+  if (s.logicalType === 'decimal') return unsupported('not a decimal (use redact)');
   const withDigest = (shape: (d: Uint8Array) => unknown): CompiledAction => ({
     op: (value, rt) => shape(digestOf(rt.hasher(slot), value)),
     costly: true,
