@@ -6,14 +6,23 @@ import { buildSchemaTree, describeScalar } from './schema-tree.js';
 
 export type Envelope = 'debezium' | 'none';
 
-/** The Debezium envelope fields that hold rows; every other top-level field is metadata, never masked. */
+/**
+ * The Debezium envelope fields that hold rows. Every other top-level field is envelope metadata: masked
+ * only where tags make it sensitive, or when it is known free text (below).
+ */
 export const DEBEZIUM_ROW_FIELDS = ['before', 'after'] as const;
+
+/**
+ * Envelope fields known to carry free text full of row values: Debezium's `source.query` (the SQL
+ * statement, present when the connector sets `include.query`). Untagged, they get `envelope.freeText`.
+ */
+export const FREE_TEXT_ENVELOPE_PATHS: readonly string[] = ['source.query'];
 
 /** A leaf position of the schema: where scalar values live. */
 export interface Leaf {
   /** Full dotted path (`after.address.street`, `phones[]`); `''` for the root of a scalar schema. */
   readonly path: string;
-  /** Path rules match against: relative to the row with envelope `debezium`, else equal to `path`. */
+  /** Path rules match against: relative to the row for Debezium row leaves, else equal to `path`. */
   readonly matchPath: string;
   readonly matchTokens: readonly string[];
   /** Own field name (last field name on the path), or undefined for a root scalar. */
@@ -24,8 +33,13 @@ export interface Leaf {
   readonly nullable: boolean;
   /** The non-null scalar types the value can take. */
   readonly scalars: readonly ScalarNode[];
-  /** False for Debezium metadata (`op`, `source`, `ts_ms`, `transaction`, …): never masked. */
-  readonly maskable: boolean;
+  /**
+   * True for Debezium envelope metadata (`op`, `source.*`, `ts_ms`, `transaction.*`, …): rules apply to
+   * it only when it is sensitive (tagged); else it passes through, unless it is free text.
+   */
+  readonly envelope: boolean;
+  /** A known free-text envelope field (`source.query`) holding a plain string (nullable or not). */
+  readonly freeText: boolean;
 }
 
 export interface LeafContext {
@@ -33,10 +47,11 @@ export interface LeafContext {
   readonly matchPath: string;
   readonly matchTokens: readonly string[];
   readonly tags: readonly string[];
-  readonly maskable: boolean;
+  /** Inside a Debezium envelope field other than the rows. */
+  readonly envelope: boolean;
 }
 
-export const ROOT_CONTEXT: LeafContext = { path: '', matchPath: '', matchTokens: [], tags: [], maskable: true };
+export const ROOT_CONTEXT: LeafContext = { path: '', matchPath: '', matchTokens: [], tags: [], envelope: false };
 
 export function childContext(ctx: LeafContext, fieldName: string, fieldTags: readonly string[]): LeafContext {
   return {
@@ -44,7 +59,7 @@ export function childContext(ctx: LeafContext, fieldName: string, fieldTags: rea
     matchPath: joinPath(ctx.matchPath, fieldName),
     matchTokens: [...ctx.matchTokens, fieldName],
     tags: fieldTags.length === 0 ? ctx.tags : [...new Set([...ctx.tags, ...fieldTags])],
-    maskable: ctx.maskable,
+    envelope: ctx.envelope,
   };
 }
 
@@ -59,12 +74,29 @@ export function itemContext(ctx: LeafContext, token: typeof ARRAY_TOKEN | typeof
 
 /** The row context of a Debezium envelope field: full path `after`, match path relative to the row. */
 export function rowContext(fieldName: string, fieldTags: readonly string[]): LeafContext {
-  return { path: fieldName, matchPath: '', matchTokens: [], tags: fieldTags, maskable: true };
+  return { path: fieldName, matchPath: '', matchTokens: [], tags: fieldTags, envelope: false };
+}
+
+/** The context of a Debezium envelope field other than the rows: rules see its full path. */
+export function envelopeContext(fieldName: string, fieldTags: readonly string[]): LeafContext {
+  return { ...childContext(ROOT_CONTEXT, fieldName, fieldTags), envelope: true };
+}
+
+/** The context of a top-level field of a Debezium envelope: a row, or envelope metadata. */
+export function debeziumFieldContext(fieldName: string, fieldTags: readonly string[]): LeafContext {
+  return isDebeziumRow(fieldName) ? rowContext(fieldName, fieldTags) : envelopeContext(fieldName, fieldTags);
+}
+
+export function isDebeziumRow(fieldName: string): boolean {
+  return (DEBEZIUM_ROW_FIELDS as readonly string[]).includes(fieldName);
 }
 
 export function makeLeaf(ctx: LeafContext, scalars: readonly ScalarNode[], nullable: boolean): Leaf {
   const name = [...ctx.matchTokens].reverse().find(isNameToken);
-  return { path: ctx.path, matchPath: ctx.matchPath, matchTokens: ctx.matchTokens, name, tags: ctx.tags, nullable, scalars, maskable: ctx.maskable };
+  const only = scalars.length === 1 ? scalars[0] : undefined;
+  const freeText = ctx.envelope && FREE_TEXT_ENVELOPE_PATHS.includes(ctx.path)
+    && only?.scalar === 'string' && only.logicalType === undefined;
+  return { path: ctx.path, matchPath: ctx.matchPath, matchTokens: ctx.matchTokens, name, tags: ctx.tags, nullable, scalars, envelope: ctx.envelope, freeText };
 }
 
 /** The Debezium row record, or a plan error naming what is missing. */
@@ -104,7 +136,7 @@ export function walkLeaves(node: SchemaNode, ctx: LeafContext, visit: (leaf: Lea
   }
 }
 
-/** Every leaf of a schema tree; with envelope `debezium` only `before`/`after` leaves are maskable. */
+/** Every leaf of a schema tree; with envelope `debezium`, leaves outside `before`/`after` are `envelope`. */
 export function listLeaves(root: SchemaNode, envelope: Envelope): Leaf[] {
   const leaves: Leaf[] = [];
   const push = (leaf: Leaf): void => void leaves.push(leaf);
@@ -112,11 +144,7 @@ export function listLeaves(root: SchemaNode, envelope: Envelope): Leaf[] {
     walkLeaves(root, ROOT_CONTEXT, push);
     return leaves;
   }
-  for (const field of debeziumRoot(root).fields) {
-    const isRow = (DEBEZIUM_ROW_FIELDS as readonly string[]).includes(field.name);
-    const ctx = isRow ? rowContext(field.name, field.tags) : { ...childContext(ROOT_CONTEXT, field.name, field.tags), maskable: false };
-    walkLeaves(field.node, ctx, push);
-  }
+  for (const field of debeziumRoot(root).fields) walkLeaves(field.node, debeziumFieldContext(field.name, field.tags), push);
   return leaves;
 }
 
@@ -128,8 +156,13 @@ export interface DiscoveredField {
   readonly logicalType?: string;
   readonly tags: readonly string[];
   readonly nullable: boolean;
-  /** False for envelope metadata that is never masked. */
+  /**
+   * False for Debezium envelope metadata (outside `before`/`after`): rules never touch it unless it is
+   * tagged (sensitive), and known free text (`source.query`) gets `envelope.freeText`.
+   */
   readonly maskable: boolean;
+  /** A known free-text envelope field (`source.query`): scrubbed by default unless tags cover it. */
+  readonly freeText: boolean;
   /** Human description, e.g. `int (logicalType date)`. */
   readonly description: string;
 }
@@ -151,7 +184,8 @@ export function discoverFields(schema: Type, options: DiscoverOptions): Discover
       ...(logical === undefined ? {} : { logicalType: logical }),
       tags: leaf.tags,
       nullable: leaf.nullable,
-      maskable: leaf.maskable,
+      maskable: !leaf.envelope,
+      freeText: leaf.freeText,
       description: leaf.scalars.map(describeScalar).join(' | '),
     };
   });

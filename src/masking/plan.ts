@@ -3,12 +3,13 @@ import { MaskerError } from '../errors.js';
 import type { ActionEnv, CompiledAction, ScalarOp } from './actions/action-types.js';
 import { compileAction } from './actions/compile-action.js';
 import type { Envelope, Leaf } from './discovery.js';
-import { DEBEZIUM_ROW_FIELDS, debeziumRoot, ROOT_CONTEXT, rowContext } from './discovery.js';
+import { debeziumFieldContext, debeziumRoot, isDebeziumRow, ROOT_CONTEXT } from './discovery.js';
 import { entityReader } from './entity-reader.js';
 import type { BuilderHooks, LeafWork } from './plan-builder.js';
 import { buildApplier, recordBuilder } from './plan-builder.js';
 import { setPlanInternals } from './plan-internals.js';
-import type { ActionName, Policy, Rule } from './policy.js';
+import type { ActionName, EnvelopeFreeText, Policy, Rule } from './policy.js';
+import { DETECTOR_NAMES, scrubParams } from './policy-params.js';
 import { displayPath } from './path-glob.js';
 import type { Applier, ShiftRuntime } from './record-context.js';
 import type { LeafSelection } from './rule-select.js';
@@ -17,7 +18,10 @@ import type { RecordNode, ScalarNode, SchemaNode } from './schema-tree.js';
 import { buildSchemaTree, describeScalar } from './schema-tree.js';
 
 export interface PlanOptions {
-  /** `debezium`: mask only `before`/`after`, rule paths relative to the row. `none`: the whole value. */
+  /**
+   * `debezium`: rows (`before`/`after`) are masked with rule paths relative to the row; other envelope
+   * fields only where tagged (full paths) or known free text (`source.query`). `none`: the whole value.
+   */
   readonly envelope: Envelope;
   /** The schema JSON (object or text). Required: avsc drops `confluent:tags` and logical types. */
   readonly schemaJson: unknown;
@@ -31,11 +35,34 @@ export interface PlanOptions {
 export interface FieldDecision {
   readonly path: string;
   readonly action: ActionName;
-  /** The rule name, or `(unmatchedSensitive)` for a sensitive field no enabled rule covers. */
+  /**
+   * The rule name, `(unmatchedSensitive)` for a sensitive field no enabled rule covers, or
+   * `(envelopeFreeText)` for an untagged free-text envelope field (`source.query`, per envelope.freeText).
+   */
   readonly rule: string;
 }
 
 export const UNMATCHED_RULE = '(unmatchedSensitive)';
+export const ENVELOPE_FREE_TEXT_RULE = '(envelopeFreeText)';
+
+/** What `envelope.freeText` does, as a rule with the pseudo-name `(envelopeFreeText)`. */
+function freeTextRule(mode: EnvelopeFreeText): Rule {
+  const base = { name: ENVELOPE_FREE_TEXT_RULE, match: { tags: ['PII'] } };
+  switch (mode) {
+    case 'scrub':
+      return { ...base, action: 'scrub', params: scrubParams.parse({ detectors: [...DETECTOR_NAMES], replace: 'tag' }) };
+    case 'redact':
+      return { ...base, action: 'redact', params: {} };
+    case 'keep':
+      return { ...base, action: 'keep', params: { reason: 'envelope.freeText: keep' } };
+  }
+}
+
+const FREE_TEXT_OUTCOME: Readonly<Record<EnvelopeFreeText, string>> = {
+  scrub: 'scrubbed',
+  redact: 'redacted',
+  keep: 'passes through unmasked',
+};
 
 export interface PlanIssue {
   readonly severity: 'error' | 'warning';
@@ -101,6 +128,9 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
   const matchedRules = new Set<number>();
   const chosenRules = new Set<number>();
   const unmatchedRedact: Rule = { name: UNMATCHED_RULE, match: { tags: ['PII'] }, action: 'redact', params: {} };
+  const freeText = freeTextRule(policy.envelope.freeText);
+  /** Per rule: untagged envelope leaves it matches but never touches (for its "matches nothing" warning). */
+  const ignoredMatches = new Map<number, Leaf[]>();
 
   const resultSlots = new Map<string, number>();
   /** Equal operators (same rule, same string type) share one result cache: `before.x` and `after.x`. */
@@ -148,7 +178,12 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
         scalar,
         leaf,
         domainSlot,
-        shiftSlot: (entityPath, domain, maxDays) => shiftSlot(scope, entityPath, domain, maxDays),
+        shiftSlot: (entityPath, domain, maxDays) => {
+          if (leaf.envelope && entityPath !== undefined) {
+            throw new PlanProblem(`entityPath ${entityPath} is relative to a row, and ${path} is an envelope field outside the rows (use date-shift without entityPath for it)`);
+          }
+          return shiftSlot(scope, entityPath, domain, maxDays);
+        },
       };
       let compiled: CompiledAction;
       try {
@@ -170,20 +205,36 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
     leaf(leaf, scope) {
       const selection: LeafSelection = selectRule(leaf, matchers, sensitiveTags, disabled);
       for (const i of selection.matching) matchedRules.add(i);
+      for (const i of selection.ignored) ignoredMatches.set(i, [...(ignoredMatches.get(i) ?? []), leaf]);
       const choice = selection.choice;
       if (choice.kind === 'none') return undefined;
+      const path = displayPath(leaf.path);
+      if (choice.kind === 'freeText') {
+        const mode = policy.envelope.freeText;
+        const work = compileLeaf(leaf, scope, freeText, -2);
+        if (work !== undefined) {
+          warnings.push({ severity: 'warning', path, rule: ENVELOPE_FREE_TEXT_RULE, message: `field ${path} is free text in the Debezium envelope: ${FREE_TEXT_OUTCOME[mode]} (envelope.freeText: ${mode})` });
+        }
+        return work;
+      }
+      // Envelope leaves reach here only when sensitive: every one is reported with what happens to it.
+      const field = leaf.envelope ? `field ${path} is tagged ${leaf.tags.join(', ')} in the envelope` : `field ${path} is sensitive (tags ${leaf.tags.join(', ')})`;
       if (choice.kind === 'unmatched') {
-        const path = displayPath(leaf.path);
         if (policy.onUnmatchedSensitive === 'quarantine') {
           quarantinePaths.push(path);
-          warnings.push({ severity: 'warning', path, message: `field ${path} is sensitive (tags ${leaf.tags.join(', ')}) but no enabled rule covers it: every record is quarantined (onUnmatchedSensitive: quarantine)` });
+          warnings.push({ severity: 'warning', path, message: `${field} but no enabled rule covers it: every record is quarantined (onUnmatchedSensitive: quarantine)` });
           return undefined;
         }
-        warnings.push({ severity: 'warning', path, message: `field ${path} is sensitive (tags ${leaf.tags.join(', ')}) but no enabled rule covers it: redacted (onUnmatchedSensitive: redact)` });
+        warnings.push({ severity: 'warning', path, message: `${field} but no enabled rule covers it: redacted (onUnmatchedSensitive: redact)` });
         return compileLeaf(leaf, scope, unmatchedRedact, -1);
       }
+      const rule = choice.matcher.rule;
       chosenRules.add(choice.matcher.index);
-      return compileLeaf(leaf, scope, choice.matcher.rule, choice.matcher.index);
+      const work = compileLeaf(leaf, scope, rule, choice.matcher.index);
+      if (work !== undefined && leaf.envelope) {
+        warnings.push({ severity: 'warning', path, rule: rule.name, message: `${field}: rule "${rule.name}" (${rule.action})` });
+      }
+      return work;
     },
   };
 
@@ -197,7 +248,7 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
 
   policy.rules.forEach((rule, i) => {
     if (!matchedRules.has(i)) {
-      warnings.push({ severity: 'warning', rule: rule.name, message: `rules[${i}] "${rule.name}" matches no maskable field of this schema` });
+      warnings.push({ severity: 'warning', rule: rule.name, message: `rules[${i}] "${rule.name}" matches no maskable field of this schema${ignoredNote(ignoredMatches.get(i))}` });
     } else if (!chosenRules.has(i) && !disabled.has(rule.name)) {
       warnings.push({ severity: 'warning', rule: rule.name, message: `rules[${i}] "${rule.name}" never applies: every field it matches is taken by an earlier rule` });
     }
@@ -227,21 +278,33 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
   return { plan, errors, warnings };
 }
 
-/** The whole-value applier: the schema root, or with a Debezium envelope only `before` and `after`. */
+/** Why a rule that matches only untagged envelope fields masks nothing. */
+function ignoredNote(leaves: readonly Leaf[] | undefined): string {
+  if (leaves === undefined || leaves.length === 0) return '';
+  const paths = leaves.map((l) => displayPath(l.path));
+  const shown = paths.length > 4 ? `${paths.slice(0, 4).join(', ')} and ${paths.length - 4} more` : paths.join(', ');
+  const freeText = leaves.some((l) => l.freeText) ? '; envelope.freeText decides free text such as source.query' : '';
+  return ` (it matches untagged envelope field(s) ${shown}, which rules never touch: only tagged envelope fields are masked by rules${freeText})`;
+}
+
+/**
+ * The whole-value applier: the schema root; with a Debezium envelope, each top-level field — the rows
+ * (each its own scope for date-shift entity paths) and the envelope fields where tags or free text give
+ * them work.
+ */
 function buildRootApplier(root: SchemaNode, envelope: Envelope, hooks: BuilderHooks): Applier | undefined {
   if (envelope === 'none') return buildApplier(root, ROOT_CONTEXT, hooks, undefined, true);
+  const envelopeRecord = debeziumRoot(root);
   const names: string[] = [];
   const appliers: Applier[] = [];
-  for (const field of debeziumRoot(root).fields) {
-    if (!(DEBEZIUM_ROW_FIELDS as readonly string[]).includes(field.name)) continue;
-    const applier = buildApplier(field.node, rowContext(field.name, field.tags), hooks, undefined, true);
+  for (const field of envelopeRecord.fields) {
+    const applier = buildApplier(field.node, debeziumFieldContext(field.name, field.tags), hooks, undefined, isDebeziumRow(field.name));
     if (applier !== undefined) {
       names.push(field.name);
       appliers.push(applier);
     }
   }
   if (names.length === 0) return undefined;
-  const envelopeRecord = debeziumRoot(root);
   const build = recordBuilder(envelopeRecord.fields.map((f) => f.name), names, appliers, envelopeRecord.recordConstructor);
   return (value, ctx) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {

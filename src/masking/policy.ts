@@ -49,7 +49,10 @@ const matchSchema = z
   .object({
     /** Any of these tags (from `confluent:tags`, inherited from enclosing fields). Case-sensitive. */
     tags: z.array(z.string().regex(TAG, 'expected a tag such as PII or EMAIL')).min(1).optional(),
-    /** Path glob(s), relative to the row with envelope `debezium`. */
+    /**
+     * Path glob(s). With envelope `debezium`: relative to the row for `before`/`after` leaves, the full
+     * path (`source.email`) for the other (tagged) envelope leaves.
+     */
     path: z.union([glob, z.array(glob).min(1)]).transform((p) => (typeof p === 'string' ? [p] : p)).optional(),
     /** Regular expression over the leaf's own field name, anchored (^…$) and case-insensitive. */
     name: nameRegex.optional(),
@@ -85,6 +88,21 @@ const ruleSchema = z.discriminatedUnion('action', [
     : ctx.defaultError,
 }) });
 
+/**
+ * How envelope fields outside the rows are treated. Only `freeText` for now: Debezium's `source.query`
+ * (SQL text, whole rows of values) when no tag covers it.
+ */
+const envelopeSchema = z
+  .object({
+    /**
+     * Known free-text envelope fields (Debezium `source.query`) that no tag makes sensitive: `scrub`
+     * (default: every detector, findings replaced by tags), `redact` (the whole text), or `keep` (an
+     * explicit pass-through, reported by `policy validate` and in the plan).
+     */
+    freeText: z.enum(['scrub', 'redact', 'keep']).default('scrub'),
+  })
+  .strict();
+
 const policySchema = z
   .object({
     apiVersion: z.literal('masker/v1'),
@@ -95,6 +113,8 @@ const policySchema = z
     sensitiveTags: z.array(z.string().regex(TAG, 'expected a tag such as PII')).default(['PII']),
     /** What happens to a sensitive field no enabled rule covers. */
     onUnmatchedSensitive: z.enum(['redact', 'quarantine']).default('redact'),
+    /** Envelope fields (Debezium metadata outside `before`/`after`). Default `{ freeText: scrub }`. */
+    envelope: envelopeSchema.default({}),
     /** First enabled matching rule wins, per leaf field. */
     rules: z.array(ruleSchema),
   })
@@ -116,6 +136,8 @@ export type Rule = Policy['rules'][number];
 /** A rule's action together with its (defaulted) params: narrow on `action`. */
 export type RuleAction = Pick<Rule, 'action' | 'params'>;
 export type RuleMatch = Rule['match'];
+/** `envelope.freeText`: what happens to an untagged free-text envelope field such as `source.query`. */
+export type EnvelopeFreeText = Policy['envelope']['freeText'];
 
 export interface PolicyIssue {
   /** JSON path at fault, e.g. `rules[2].params.keepFirst`; `(root)` for the document itself. */

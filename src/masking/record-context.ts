@@ -54,7 +54,9 @@ export class RecordContext implements ActionRuntime {
     this.applied = new Uint8Array(decisionCount);
     this.keyState = keyState;
     this.hashers = keyState.hashers;
-    this.shifts = new Float64Array(shiftSpecs.length);
+    // NaN = not computed yet. A leaf outside any row (a Debezium envelope field, the root of a scalar
+    // schema) can ask for a shift before any row is entered: it must not read a zero-filled slot as 0 days.
+    this.shifts = new Float64Array(shiftSpecs.length).fill(Number.NaN);
   }
 
   hasher(slot: number): KeyedHasher {

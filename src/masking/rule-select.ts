@@ -39,6 +39,8 @@ export function sensitiveTagSet(policy: Policy): ReadonlySet<string> {
 export type LeafChoice =
   | { readonly kind: 'rule'; readonly matcher: RuleMatcher }
   | { readonly kind: 'unmatched' }
+  /** An untagged free-text envelope field (`source.query`): the policy's `envelope.freeText`. */
+  | { readonly kind: 'freeText' }
   | { readonly kind: 'none' };
 
 export interface LeafSelection {
@@ -46,12 +48,21 @@ export interface LeafSelection {
   readonly sensitive: boolean;
   /** Indexes of every rule whose match covers the leaf (enabled or not), for `policy validate`. */
   readonly matching: readonly number[];
+  /**
+   * Indexes of rules whose match covers an untagged envelope leaf, which rules never touch (so a
+   * `type: [string]` rule cannot clobber `op`): `policy validate` says why such a rule matches nothing.
+   */
+  readonly ignored: readonly number[];
 }
 
 /**
  * First enabled matching rule wins. A sensitive leaf with no enabled rule is `unmatched` (→
  * onUnmatchedSensitive). A toggle can never make a sensitive field pass through: when an earlier matching
  * rule is disabled and the next enabled match is `keep`, the leaf is `unmatched` instead.
+ *
+ * Envelope leaves (Debezium metadata outside the rows) are considered only when sensitive, with the same
+ * rules (matched on their full path); an untagged one is `freeText` when it is a known free-text field,
+ * else `none` whatever the rules say.
  */
 export function selectRule(
   leaf: Leaf,
@@ -60,6 +71,10 @@ export function selectRule(
   disabledRules: ReadonlySet<string>,
 ): LeafSelection {
   const sensitive = leaf.tags.some((t) => sensitiveTags.has(t));
+  if (leaf.envelope && !sensitive) {
+    const ignored = matchers.filter((m) => m.matches(leaf)).map((m) => m.index);
+    return { choice: leaf.freeText ? { kind: 'freeText' } : { kind: 'none' }, sensitive, matching: [], ignored };
+  }
   const matching: number[] = [];
   let chosen: RuleMatcher | undefined;
   let skippedDisabled = false;
@@ -71,7 +86,7 @@ export function selectRule(
     else chosen = matcher;
   }
   if (chosen !== undefined && !(sensitive && skippedDisabled && chosen.rule.action === 'keep')) {
-    return { choice: { kind: 'rule', matcher: chosen }, sensitive, matching };
+    return { choice: { kind: 'rule', matcher: chosen }, sensitive, matching, ignored: [] };
   }
-  return { choice: sensitive ? { kind: 'unmatched' } : { kind: 'none' }, sensitive, matching };
+  return { choice: sensitive ? { kind: 'unmatched' } : { kind: 'none' }, sensitive, matching, ignored: [] };
 }

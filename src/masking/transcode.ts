@@ -1,7 +1,7 @@
 import { MaskerError } from '../errors.js';
 import type { Decode, Step } from './avro-bytes.js';
 import { blocks, Cursor, decodeError, minSize, readIndex, scalarCheck, scalarDecoder, scalarEncoder, scalarSkipper, skipper, skipString } from './avro-bytes.js';
-import { DEBEZIUM_ROW_FIELDS, debeziumRoot } from './discovery.js';
+import { debeziumRoot, isDebeziumRow } from './discovery.js';
 import { resolveEntityPath } from './entity-reader.js';
 import { joinPath } from './path-glob.js';
 import type { LeafWork } from './plan-builder.js';
@@ -159,11 +159,12 @@ class Compiler {
     }
   }
 
-  record(node: RecordNode, where: string, entersScope: boolean, only?: (field: FieldNode) => boolean): MaskStep | undefined {
+  /** `fieldScope`: which fields are rows of their own (the Debezium envelope's `before`/`after`). */
+  record(node: RecordNode, where: string, entersScope: boolean, fieldScope?: (field: FieldNode) => boolean): MaskStep | undefined {
     let worked = false;
     const fields = node.fields.map((f): MaskStep => {
       const fieldWhere = joinPath(where, f.name);
-      const step = only === undefined || only(f) ? this.step(f.node, fieldWhere, only !== undefined) : undefined;
+      const step = this.step(f.node, fieldWhere, fieldScope?.(f) ?? false);
       if (step === undefined) return skipper(f.node, fieldWhere);
       worked = true;
       return step;
@@ -223,10 +224,11 @@ export interface Transcoder {
 export function compileTranscoder(internals: PlanInternals, envelope: 'debezium' | 'none'): Transcoder {
   const compiler = new Compiler(internals.decided);
   const tree = internals.tree;
-  const rows = new Set<string>(DEBEZIUM_ROW_FIELDS);
+  // Debezium: the rows enter their own scope; envelope fields have work only where the plan decided some
+  // (tagged leaves, free text), exactly as the object path's root applier.
   const root = envelope === 'none'
     ? compiler.step(tree, '', true)
-    : compiler.record(debeziumRoot(tree), '', false, (f) => rows.has(f.name));
+    : compiler.record(debeziumRoot(tree), '', false, (f) => isDebeziumRow(f.name));
   return {
     root,
     skipAll: skipper(tree, ''),
