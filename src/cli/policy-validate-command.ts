@@ -22,7 +22,10 @@ export interface ValidationReport {
  * `masker policy validate FILE [--schema S.avsc]`: reports every problem of a policy with its JSON path —
  * strict validation errors; with a schema also plan errors (an action that cannot apply to a field's type:
  * error) and rules that never match a field or never apply, sensitive fields left to onUnmatchedSensitive
- * (warnings). Writes one line per issue to stdout; returns the counts.
+ * (warnings). With a Debezium envelope every tagged or free-text envelope field (outside before/after) is
+ * reported with what happens to it (warnings): `field source.query is free text in the Debezium envelope:
+ * scrubbed (envelope.freeText: scrub)`. `envelope.freeText: keep` is reported even without a schema.
+ * Writes one line per issue to stdout; returns the counts.
  */
 export function validatePolicyCommand(file: string, options: PolicyValidateOptions, io: CliIo): ValidationReport {
   let doc: unknown;
@@ -41,8 +44,13 @@ export function validatePolicyCommand(file: string, options: PolicyValidateOptio
     return { errors: err.issues.length, warnings: 0 };
   }
   if (options.schema === undefined) {
+    // An explicit pass-through of free text full of row values: said even when no schema is given.
+    const keepsFreeText = policy.envelope.freeText === 'keep';
+    if (keepsFreeText) {
+      io.stdout.write(`${file}: warning: envelope.freeText: keep: Debezium free-text envelope fields (source.query) pass through unmasked unless tagged\n`);
+    }
     io.stdout.write(`${file}: valid (${policy.rules.length} rule(s)); pass --schema to check it against a schema\n`);
-    return { errors: 0, warnings: 0 };
+    return { errors: 0, warnings: keepsFreeText ? 1 : 0 };
   }
   const schema = loadSchemaFile(options.schema);
   const envelope = options.envelope === undefined || options.envelope === 'auto' ? detectEnvelope(schema.json) : options.envelope;
