@@ -5,7 +5,8 @@ import type { CompiledPlan, Policy } from '../../src/masking/index.js';
 import { compilePlan, maskEncoded, maskRecord, parsePolicy, PSEUDONYM_FORMATS } from '../../src/masking/index.js';
 import { MaskerError } from '../../src/errors.js';
 import { keyRing } from '../unit/masking/support.js';
-import { fieldSpec, rowSchema, rowValue, sensitiveString, sensitiveValues } from './random-schemas.js';
+import type { EnvelopeSpec } from './random-schemas.js';
+import { debeziumSchema, debeziumValue, envelopeSpec, fieldSpec, quotedValues, rowSchema, rowValue, sensitiveString, sensitiveValues } from './random-schemas.js';
 
 const keys = keyRing('property-secret-0123456789');
 /** Raise with MASKER_PROPERTY_RUNS for a deeper search (CI keeps the default short). */
@@ -13,8 +14,13 @@ const RUNS = Number(process.env['MASKER_PROPERTY_RUNS'] ?? 150);
 
 type Pick = (options: readonly string[]) => string;
 
-/** Rules by type (first match wins): every action here can apply to every field it matches. */
-function randomPolicy(choose: Pick, format: string): Policy {
+type FreeText = 'scrub' | 'redact' | 'keep' | undefined;
+
+/**
+ * Rules by type (first match wins): every action here can apply to every field it matches, in the rows
+ * and in the envelope (no date-shift entityPath: envelope fields have no row).
+ */
+function randomPolicy(choose: Pick, format: string, freeText: FreeText): Policy {
   const action = (name: string, options: readonly string[], tags: string[], type?: string[]): Record<string, unknown> => {
     const chosen = choose(options);
     const [act, param] = chosen.split(':');
@@ -27,6 +33,7 @@ function randomPolicy(choose: Pick, format: string): Policy {
   };
   return parsePolicy({
     apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'property',
+    ...(freeText === undefined ? {} : { envelope: { freeText } }),
     rules: [
       action('multi', ['redact', 'hash'], ['MULTI']),
       action('iso', ['date-shift', 'redact'], ['ISO']),
@@ -46,80 +53,90 @@ interface Case {
   readonly policy: Policy;
   readonly plan: CompiledPlan;
   readonly record: unknown;
+  /** Set for Debezium envelopes (tagged envelope leaves, maybe source.query), compiled with envelope debezium. */
+  readonly envelope: EnvelopeSpec | undefined;
+  readonly freeText: FreeText;
 }
-
-const debeziumOf = (row: Record<string, unknown>): Record<string, unknown> => ({
-  type: 'record', name: 'Envelope', fields: [
-    { name: 'before', type: ['null', row], default: null },
-    { name: 'after', type: ['null', row['name']], default: null },
-    { name: 'op', type: 'string' },
-    { name: 'ts_ms', type: ['null', 'long'], default: null },
-    { name: 'source', type: { type: 'record', name: 'Source', fields: [{ name: 'db', type: 'string' }, { name: 'table', type: 'string' }] } },
-  ],
-});
 
 const caseArb: fc.Arbitrary<Case> = fc
   .record({
     specs: fc.array(fieldSpec, { minLength: 1, maxLength: 8 }),
-    debezium: fc.boolean(),
+    envelope: fc.option(envelopeSpec, { nil: undefined }),
+    freeText: fc.constantFrom<FreeText>(undefined, 'scrub', 'redact', 'keep'),
     choose: fc.func(fc.nat()),
     format: fc.constantFrom(...PSEUDONYM_FORMATS.filter((f) => f !== 'uuid')),
   })
-  .chain(({ specs, debezium, choose, format }) => {
+  .chain(({ specs, envelope, freeText, choose, format }) => {
     const row = rowSchema(specs, 'Row');
-    const json = debezium ? debeziumOf(row) : row;
+    const json = envelope === undefined ? row : debeziumSchema(row, envelope);
     const type = avro.Type.forSchema(json as avro.Schema);
     const pick: Pick = (options) => options[choose(options.join()) % options.length]!;
-    const policy = randomPolicy(pick, format);
-    const plan = compilePlan(type, policy, { envelope: debezium ? 'debezium' : 'none', schemaJson: json });
+    const policy = randomPolicy(pick, format, freeText);
+    const plan = compilePlan(type, policy, { envelope: envelope === undefined ? 'none' : 'debezium', schemaJson: json });
     const value = rowValue(specs);
-    const record: fc.Arbitrary<unknown> = debezium
-      ? fc.record({
-        before: fc.option(value, { nil: null }),
-        after: fc.option(value, { nil: null }),
-        op: fc.constantFrom('c', 'u', 'd', 'r'),
-        ts_ms: fc.option(fc.integer({ min: 0, max: 9_007_199_254_740_990 }), { nil: null }),
-        source: fc.record({ db: fc.constant('inventory'), table: fc.constant('customers') }),
-      })
-      : value;
-    return record.map((r) => ({ json, type, policy, plan, record: r }));
+    const record: fc.Arbitrary<unknown> = envelope === undefined ? value : debeziumValue(value, envelope);
+    return record.map((r) => ({ json, type, policy, plan, record: r, envelope, freeText }));
   });
 
 /** A plan for the case's schema that keeps every field: it only checks the framing of a body. */
 function keepAll(c: Case): CompiledPlan {
   const keep = parsePolicy({
     apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'keep-all',
+    envelope: { freeText: 'keep' },
     rules: [{ name: 'keep', match: { tags: ['PII'] }, action: 'keep', params: { reason: 'framing check' } }],
   }, 'keep-all');
   return compilePlan(c.type, keep, { envelope: c.plan.envelope, schemaJson: c.json });
 }
 
-/** Untagged leaves (outside any tagged field) must come out deep-equal. */
-function expectUntouched(schemaJson: unknown, input: unknown, output: unknown): void {
+interface JsonRecord { type: unknown; name?: string; fields?: { name: string; type: unknown; 'confluent:tags'?: string[] }[]; items?: unknown; values?: unknown }
+
+/** Record schemas by name, so that a reference (`"Row"` in `after`) can be followed. */
+function namedRecords(json: unknown, out = new Map<string, JsonRecord>()): Map<string, JsonRecord> {
+  if (Array.isArray(json)) for (const b of json) namedRecords(b, out);
+  else if (typeof json === 'object' && json !== null) {
+    const s = json as JsonRecord;
+    if (s.type === 'record' && typeof s.name === 'string') out.set(s.name, s);
+    for (const f of s.fields ?? []) namedRecords(f.type, out);
+    if (s.items !== undefined) namedRecords(s.items, out);
+    if (s.values !== undefined) namedRecords(s.values, out);
+  }
+  return out;
+}
+
+/**
+ * Untagged leaves (outside any tagged field) must come out deep-equal — except the free-text envelope
+ * field `source.query` (record Source), which envelope.freeText may scrub or redact.
+ */
+function expectUntouched(schemaJson: unknown, input: unknown, output: unknown, named = namedRecords(schemaJson)): void {
   if (input === null || input === undefined) {
     expect(output).toEqual(input);
     return;
   }
+  if (typeof schemaJson === 'string' && named.has(schemaJson)) {
+    expectUntouched(named.get(schemaJson), input, output, named);
+    return;
+  }
   if (Array.isArray(schemaJson)) {
-    const complex = schemaJson.find((b) => typeof b === 'object' && b !== null);
-    expectUntouched(complex ?? schemaJson.find((b) => b !== 'null'), input, output);
+    const complex = schemaJson.find((b) => (typeof b === 'object' && b !== null) || (typeof b === 'string' && named.has(b)));
+    expectUntouched(complex ?? schemaJson.find((b) => b !== 'null'), input, output, named);
     return;
   }
   if (typeof schemaJson === 'object' && schemaJson !== null) {
-    const s = schemaJson as { type: unknown; fields?: { name: string; type: unknown; 'confluent:tags'?: string[] }[]; items?: unknown; values?: unknown };
+    const s = schemaJson as JsonRecord;
     if (s.type === 'record' && s.fields !== undefined) {
       for (const f of s.fields) {
         if ((f['confluent:tags'] ?? []).length > 0) continue;
-        expectUntouched(f.type, (input as Record<string, unknown>)[f.name], (output as Record<string, unknown>)[f.name]);
+        if (s.name === 'Source' && f.name === 'query') continue;
+        expectUntouched(f.type, (input as Record<string, unknown>)[f.name], (output as Record<string, unknown>)[f.name], named);
       }
       return;
     }
     if (s.type === 'array') {
-      (input as unknown[]).forEach((v, i) => expectUntouched(s.items, v, (output as unknown[])[i]));
+      (input as unknown[]).forEach((v, i) => expectUntouched(s.items, v, (output as unknown[])[i], named));
       return;
     }
     if (s.type === 'map') {
-      for (const [k, v] of Object.entries(input as Record<string, unknown>)) expectUntouched(s.values, v, (output as Record<string, unknown>)[k]);
+      for (const [k, v] of Object.entries(input as Record<string, unknown>)) expectUntouched(s.values, v, (output as Record<string, unknown>)[k], named);
       return;
     }
   }
@@ -134,19 +151,30 @@ describe('masking properties (random schemas and records)', () => {
     }), { numRuns: RUNS });
   });
 
-  it('non-sensitive fields come out identical, metadata included', () => {
+  it('non-sensitive fields come out identical, envelope metadata included', () => {
     fc.assert(fc.property(caseArb, (c) => {
       const out = maskRecord(c.plan, c.record, keys).value;
-      if (c.plan.envelope === 'debezium') {
-        const row = ((c.json as { fields: { type: unknown[] }[] }).fields[0]?.type[1]);
-        const i = c.record as Record<string, unknown>;
-        const o = out as Record<string, unknown>;
-        expectUntouched(row, i['before'], o['before']);
-        expectUntouched(row, i['after'], o['after']);
-        for (const meta of ['op', 'ts_ms', 'source']) expect(o[meta]).toEqual(i[meta]);
-      } else {
-        expectUntouched(c.json, c.record, out);
+      expectUntouched(c.json, c.record, out);
+      if (c.envelope !== undefined) for (const meta of ['op', 'ts_ms']) expect((out as Record<string, unknown>)[meta]).toEqual((c.record as Record<string, unknown>)[meta]);
+    }), { numRuns: RUNS });
+  });
+
+  it('an untagged source.query is scrubbed (default), redacted or kept as envelope.freeText says, on both paths', () => {
+    fc.assert(fc.property(caseArb, (c) => {
+      if (c.envelope === undefined || c.envelope.query === 'none' || c.envelope.queryTagged) return;
+      const body = c.type.toBuffer(c.record);
+      const query = ((c.record as Record<string, Record<string, unknown>>)['source']!)['query'];
+      const viaBytes = maskEncoded(c.plan, body, keys);
+      const out = (c.type.fromBuffer(viaBytes.bytes) as Record<string, Record<string, unknown>>)['source']!['query'];
+      if (query === null || query === undefined) {
+        expect(out).toBeNull();
+        return;
       }
+      const mode = c.freeText ?? 'scrub';
+      expect(viaBytes.fields).toContainEqual({ path: 'source.query', action: mode, rule: '(envelopeFreeText)' });
+      if (mode === 'keep') expect(out).toBe(query);
+      else if (mode === 'redact') expect(out).toBe('[REDACTED]');
+      else for (const raw of quotedValues(query as string)) expect(out).not.toContain(raw);
     }), { numRuns: RUNS });
   });
 

@@ -74,23 +74,23 @@ function leafTags(spec: FieldSpec): string[] {
   return ['PII'];
 }
 
-/** A row record schema (JSON) for the given field specs. */
-export function rowSchema(specs: readonly FieldSpec[], name: string): Record<string, unknown> {
-  const fields = specs.map((spec, i) => {
+/** A row record schema (JSON) for the given field specs; fields are named `${prefix}0`, `${prefix}1`, … */
+export function rowSchema(specs: readonly FieldSpec[], name: string, prefix = 'f'): { type: 'record'; name: string; fields: Record<string, unknown>[] } {
+  const fields = specs.map((spec, i): Record<string, unknown> => {
     const leaf = leafType(spec.kind);
     const tags = leafTags(spec);
     const withTags = (f: Record<string, unknown>): Record<string, unknown> => (tags.length === 0 ? f : { ...f, 'confluent:tags': tags });
     switch (spec.container) {
       case 'none':
-        return withTags({ name: `f${i}`, type: leaf });
+        return withTags({ name: `${prefix}${i}`, type: leaf });
       case 'array':
-        return withTags({ name: `f${i}`, type: { type: 'array', items: leaf } });
+        return withTags({ name: `${prefix}${i}`, type: { type: 'array', items: leaf } });
       case 'map':
-        return withTags({ name: `f${i}`, type: { type: 'map', values: leaf } });
+        return withTags({ name: `${prefix}${i}`, type: { type: 'map', values: leaf } });
       case 'record':
       case 'nullable-record': {
         const inner = { type: 'record', name: `${name}Inner${i}`, fields: [withTags({ name: 'v', type: leaf }), { name: 'note', type: 'string' }] };
-        return { name: `f${i}`, type: spec.container === 'record' ? inner : ['null', inner] };
+        return { name: `${prefix}${i}`, type: spec.container === 'record' ? inner : ['null', inner] };
       }
     }
   });
@@ -133,8 +133,8 @@ function leafValue(spec: FieldSpec): fc.Arbitrary<unknown> {
   }
 }
 
-/** A record value for the row schema built from the same specs. */
-export function rowValue(specs: readonly FieldSpec[]): fc.Arbitrary<Record<string, unknown>> {
+/** A record value for the row schema built from the same specs (and the same field name prefix). */
+export function rowValue(specs: readonly FieldSpec[], prefix = 'f'): fc.Arbitrary<Record<string, unknown>> {
   const fields = specs.map((spec) => {
     const leaf = leafValue(spec);
     switch (spec.container) {
@@ -150,7 +150,95 @@ export function rowValue(specs: readonly FieldSpec[]): fc.Arbitrary<Record<strin
         return fc.option(fc.record({ v: leaf, note: plainString }), { nil: null });
     }
   });
-  return fc.tuple(...fields).map((values) => Object.fromEntries(values.map((v, i) => [`f${i}`, v])));
+  return fc.tuple(...fields).map((values) => Object.fromEntries(values.map((v, i) => [`${prefix}${i}`, v])));
+}
+
+/**
+ * A Debezium envelope around a random row: `source` carries Debezium's own untagged fields plus random
+ * fields (tagged or not, `s0`, `s1`, …) and maybe `query` (SQL text holding row values, or tagged); more
+ * random top-level envelope fields (`e0`, …) sit next to `op` and `ts_ms`.
+ */
+export interface EnvelopeSpec {
+  readonly source: readonly FieldSpec[];
+  readonly extra: readonly FieldSpec[];
+  readonly query: 'none' | 'string' | 'nullable-string';
+  /** A tagged `source.query` follows the rules (its value is then a distinctive sensitive string). */
+  readonly queryTagged: boolean;
+  /** `source` before the rows: its leaves are masked before any row is entered. */
+  readonly sourceFirst: boolean;
+}
+
+export const envelopeSpec: fc.Arbitrary<EnvelopeSpec> = fc.record({
+  source: fc.array(fieldSpec, { maxLength: 4 }),
+  extra: fc.array(fieldSpec, { maxLength: 3 }),
+  query: fc.constantFrom('none', 'string', 'nullable-string'),
+  queryTagged: fc.boolean(),
+  sourceFirst: fc.boolean(),
+});
+
+/** The envelope schema (JSON) around `row` (a record schema whose name `after` refers to). */
+export function debeziumSchema(row: { name: string }, env: EnvelopeSpec): Record<string, unknown> {
+  const query = env.query === 'none' ? [] : [{
+    name: 'query',
+    type: env.query === 'string' ? 'string' : ['null', 'string'],
+    ...(env.queryTagged ? { 'confluent:tags': ['PII'] } : {}),
+  }];
+  const source = {
+    name: 'source',
+    type: {
+      type: 'record', name: 'Source', fields: [
+        { name: 'connector', type: 'string' },
+        { name: 'db', type: 'string' },
+        { name: 'table', type: ['null', 'string'], default: null },
+        { name: 'ts_ms', type: 'long' },
+        ...rowSchema(env.source, 'Source', 's').fields,
+        ...query,
+      ],
+    },
+  };
+  const fields: Record<string, unknown>[] = [
+    { name: 'before', type: ['null', row], default: null },
+    { name: 'after', type: ['null', row.name], default: null },
+    { name: 'op', type: 'string' },
+    { name: 'ts_ms', type: ['null', 'long'], default: null },
+    ...rowSchema(env.extra, 'Extra', 'e').fields,
+  ];
+  if (env.sourceFirst) fields.unshift(source);
+  else fields.splice(4, 0, source);
+  return { type: 'record', name: 'Envelope', fields };
+}
+
+const letters = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split(''));
+
+/** SQL text as Debezium's `source.query` holds it: the quoted values are PII (see `quotedValues`). */
+export const sqlWithPii: fc.Arbitrary<string> = fc
+  .record({ id: fc.nat(99_999), local: fc.string({ unit: letters, minLength: 3, maxLength: 10 }), line: fc.integer({ min: 0, max: 9999 }) })
+  .map(({ id, local, line }) => `INSERT INTO customers (id, email, phone) VALUES (${id}, '${local}@acme.com', '415-555-${String(line).padStart(4, '0')}')`);
+
+/** The quoted values of a SQL text. */
+export function quotedValues(sql: string): string[] {
+  return [...sql.matchAll(/'([^']*)'/g)].map((m) => m[1] ?? '');
+}
+
+/** An envelope value for `debeziumSchema(row, env)`, with `row` values for before/after. */
+export function debeziumValue(row: fc.Arbitrary<Record<string, unknown>>, env: EnvelopeSpec): fc.Arbitrary<Record<string, unknown>> {
+  const text = env.queryTagged ? sensitiveString : sqlWithPii;
+  const query: fc.Arbitrary<Record<string, unknown>> = env.query === 'none'
+    ? fc.constant({})
+    : (env.query === 'string' ? text : fc.option(text, { nil: null })).map((q) => ({ query: q }));
+  const source = fc
+    .tuple(rowValue(env.source, 's'), query, fc.option(plainString, { nil: null }), fc.integer({ min: 0, max: 4_000_000_000_000 }))
+    .map(([own, q, table, ts]) => ({ connector: 'mysql', db: 'inventory', table, ts_ms: ts, ...own, ...q }));
+  return fc
+    .record({
+      before: fc.option(row, { nil: null }),
+      after: fc.option(row, { nil: null }),
+      op: fc.constantFrom('c', 'u', 'd', 'r'),
+      ts_ms: fc.option(fc.integer({ min: 0, max: 9_007_199_254_740_990 }), { nil: null }),
+      source,
+      extra: rowValue(env.extra, 'e'),
+    })
+    .map(({ extra, ...envelope }) => ({ ...envelope, ...extra }));
 }
 
 /** Every distinctive sensitive value inside a value (strings / buffers starting with SENS). */
