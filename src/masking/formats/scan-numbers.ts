@@ -224,7 +224,7 @@ function openParenStart(text: string, region: Region, g: number): number {
 
 /** Marks groups that are part of a date or of an opaque token, so phones do not take them. */
 function blockGroups(text: string, region: Region): void {
-  for (let g = 0; g + 2 < region.count; g++) {
+  for (let g = region.plus ? 1 : 0; g + 2 < region.count; g++) {
     if (isDate(text, region, g)) region.blocked[g] = region.blocked[g + 1] = region.blocked[g + 2] = true;
   }
   for (let g = 0; g < region.count; g++) {
@@ -232,10 +232,14 @@ function blockGroups(text: string, region: Region): void {
   }
 }
 
-/** `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`, `DD.MM.YYYY`, `MM/DD/YYYY`, `D/M/YYYY`, same separator twice. */
+/**
+ * `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`, `DD.MM.YYYY`, `MM/DD/YYYY`, `D/M/YYYY`: the same separator twice,
+ * and not once more on either side (`7.20.0000.0000` is a phone layout, not a date).
+ */
 function isDate(text: string, region: Region, g: number): boolean {
   const sep = separatorAfter(text, region, g);
   if ((sep !== 45 && sep !== 47 && sep !== 46) || separatorAfter(text, region, g + 1) !== sep) return false;
+  if ((g > 0 && separatorAfter(text, region, g - 1) === sep) || (g + 3 < region.count && separatorAfter(text, region, g + 2) === sep)) return false;
   const a = digitsOf(region, g);
   const b = digitsOf(region, g + 1);
   const c = digitsOf(region, g + 2);
@@ -250,10 +254,12 @@ function isDate(text: string, region: Region, g: number): boolean {
 const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 const UUID_LENGTH = 36;
 const MIN_HEX_TOKEN = 16;
+/** A hash has letters all through it (3 in 8 characters); a phone glued to `DE36…` or `abc` has a few. */
+const MIN_HEX_LETTERS = 4;
 
 /**
  * True when the digits at [start, end) belong to a token whose digits are not a phone number: a UUID, or a
- * hex token of 16 or more characters holding a letter a-f (hashes, trace ids) bounded by non-alphanumerics.
+ * hex token of 16 or more characters holding 4+ letters a-f (hashes, trace ids) bounded by non-alphanumerics.
  * A Luhn-valid card or an SSN inside such a token is still found: only phones, which have no checksum,
  * skip them. Checked only where a hex letter or a dash touches the digits, so plain numbers cost nothing.
  */
@@ -268,21 +274,21 @@ function inOpaqueToken(text: string, start: number, end: number): boolean {
   for (let i = s; i + UUID_LENGTH <= e; i++) {
     if (i <= start && i + UUID_LENGTH >= end && UUID.test(text.slice(i, i + UUID_LENGTH))) return true;
   }
-  // The enclosing alphanumeric token, if it is all hex with a letter.
+  // The enclosing alphanumeric token, if it is all hex with letters spread through it.
   s = start;
   e = end;
-  let letter = false;
+  let letters = 0;
   while (s > 0 && isAlnum(text.charCodeAt(s - 1))) {
     const c = text.charCodeAt(--s);
     if (!isDigit(c) && !isHexLetter(c)) return false;
-    letter ||= isHexLetter(c);
+    if (isHexLetter(c)) letters++;
   }
   while (e < text.length && isAlnum(text.charCodeAt(e))) {
     const c = text.charCodeAt(e++);
     if (!isDigit(c) && !isHexLetter(c)) return false;
-    letter ||= isHexLetter(c);
+    if (isHexLetter(c)) letters++;
   }
-  return letter && e - s >= MIN_HEX_TOKEN;
+  return letters >= MIN_HEX_LETTERS && e - s >= MIN_HEX_TOKEN;
 }
 
 function isHexOrDash(c: number): boolean {

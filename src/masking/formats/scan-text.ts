@@ -116,9 +116,8 @@ const IBAN_START = /[A-Za-z]{2}\d{2}/g;
 
 /**
  * IBANs: a country code (any case) and two check digits, then exactly the country's length in letters and
- * digits, compact or in the printed groups of four separated by single spaces; valid when mod-97 holds and
- * at least half of the account part is digits (every national format is). Tried at every country-code
- * position, so IBANs glued to each other or to words are found.
+ * digits, compact or in the printed groups of four separated by single spaces; valid when mod-97 holds.
+ * Tried at every country-code position, so IBANs glued to each other or to words are found.
  */
 export function findIbans(text: string, add: AddFinding): void {
   IBAN_START.lastIndex = 0;
@@ -134,7 +133,6 @@ export function findIbans(text: string, add: AddFinding): void {
 
 function ibanEnd(text: string, start: number, length: number): number {
   let compact = '';
-  let digits = 0;
   let pos = start;
   while (compact.length < length && pos < text.length) {
     const c = text.charCodeAt(pos);
@@ -142,13 +140,11 @@ function ibanEnd(text: string, start: number, length: number): number {
       pos++;
       continue;
     }
-    if (isDigit(c)) digits++;
-    else if (!isAsciiLetter(c)) return -1;
+    if (!isDigit(c) && !isAsciiLetter(c)) return -1;
     compact += text[pos];
     pos++;
   }
   if (compact.length < length) return -1;
-  if ((digits - 2) * 2 < length - 4) return -1;
   const upper = compact.toUpperCase();
   return mod97(upper.slice(4) + upper.slice(0, 4)) === 1 ? pos : -1;
 }
