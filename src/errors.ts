@@ -34,6 +34,10 @@ export const ERROR_CODES = {
   MASKER_KEY_FORMAT: 'quarantine',
   /** A sensitive field has no rule and the policy says onUnmatchedSensitive: quarantine. */
   MASKER_UNMATCHED_SENSITIVE: 'quarantine',
+  /** A detector found PII in a field no rule masks, and the policy says untagged.onDetected: quarantine. */
+  MASKER_UNTAGGED_PII: 'quarantine',
+  /** A writer schema brings fields not approved yet, and the policy says newFields: quarantine. */
+  MASKER_NEW_FIELDS: 'quarantine',
   /** A record is larger than the configured maximum. */
   MASKER_RECORD_TOO_LARGE: 'quarantine',
   /** Configuration (env, config file, routes) is invalid. */

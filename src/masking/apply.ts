@@ -1,7 +1,9 @@
 import { MaskerError } from '../errors.js';
+import { detectorNames } from './actions/detect-untagged.js';
 import { KeyedHasher } from './crypto/keyed-hash.js';
 import type { KeyRing } from './keys.js';
 import type { CompiledPlan, FieldDecision } from './plan.js';
+import type { DetectorName } from './policy-params.js';
 import type { PlanState } from './plan-internals.js';
 import { planState } from './plan-internals.js';
 import type { KeyState } from './record-context.js';
@@ -10,11 +12,21 @@ import type { Transcoder } from './transcode.js';
 import { compileTranscoder, frameRecords, transcode } from './transcode.js';
 import { schemaPathOf } from './schema-tree.js';
 
+/** PII the safety net found in a field no rule masks (field path and detectors, never the value). */
+export interface Detection {
+  readonly path: string;
+  readonly detectors: readonly DetectorName[];
+  /** `scrubbed` or `alerted` (passed through); `quarantine` fails the record instead. */
+  readonly outcome: 'scrubbed' | 'alerted';
+}
+
 export interface MaskResult {
   /** A new value (unchanged subtrees are shared with the input, which is never mutated). */
   readonly value: unknown;
   /** The decisions applied to this record (leaves that were present and non-null), for the audit. */
   readonly fields: readonly FieldDecision[];
+  /** What the safety net found in unmasked string fields of this record (empty when nothing). */
+  readonly detections: readonly Detection[];
 }
 
 /**
@@ -23,10 +35,10 @@ export interface MaskResult {
  * does not validate against the schema all throw a MaskerError whose message names paths, never values.
  */
 export function maskRecord(plan: CompiledPlan, record: unknown, keys: KeyRing): MaskResult {
-  if (plan.quarantineReason !== undefined) throw new MaskerError('MASKER_UNMATCHED_SENSITIVE', plan.quarantineReason);
+  failIfQuarantined(plan);
   const state = stateOf(plan);
 
-  const ctx = new RecordContext(keyStateOf(state, keys), state.shiftSpecs, state.decisionCount);
+  const ctx = new RecordContext(keyStateOf(state, keys), state.shiftSpecs, state.decisionCount, state.scanPaths.length);
   let value: unknown;
   try {
     value = state.root === undefined ? record : state.root(record, ctx);
@@ -40,13 +52,14 @@ export function maskRecord(plan: CompiledPlan, record: unknown, keys: KeyRing): 
     throw new MaskerError('MASKER_OUTPUT_INVALID', `masked record does not validate against the schema at ${[...new Set(paths)].slice(0, 5).join(', ')}`);
   }
 
-  return { value, fields: appliedDecisions(plan, ctx) };
+  return { value, fields: appliedDecisions(plan, ctx), detections: detectionsOf(state, ctx) };
 }
 
 export interface EncodedMaskResult {
   /** The masked Avro body, after `reserve` bytes left for the caller (zeroed). */
   readonly bytes: Buffer;
   readonly fields: readonly FieldDecision[];
+  readonly detections: readonly Detection[];
 }
 
 /**
@@ -56,10 +69,10 @@ export interface EncodedMaskResult {
  * left at the front of the result for a header, so the caller writes it without another copy.
  */
 export function maskEncoded(plan: CompiledPlan, body: Buffer, keys: KeyRing, reserve = 0): EncodedMaskResult {
-  if (plan.quarantineReason !== undefined) throw new MaskerError('MASKER_UNMATCHED_SENSITIVE', plan.quarantineReason);
+  failIfQuarantined(plan);
   const state = stateOf(plan);
   const transcoder = transcoderOf(plan, state);
-  const ctx = new RecordContext(keyStateOf(state, keys), transcoder.shiftSpecs, state.decisionCount);
+  const ctx = new RecordContext(keyStateOf(state, keys), transcoder.shiftSpecs, state.decisionCount, state.scanPaths.length);
   let bytes: Buffer;
   try {
     bytes = transcode(transcoder, body, ctx, reserve);
@@ -67,7 +80,7 @@ export function maskEncoded(plan: CompiledPlan, body: Buffer, keys: KeyRing, res
     throw asMaskerError(err);
   }
   bytes.fill(0, 0, reserve);
-  return { bytes, fields: appliedDecisions(plan, ctx) };
+  return { bytes, fields: appliedDecisions(plan, ctx), detections: detectionsOf(state, ctx) };
 }
 
 /**
@@ -78,6 +91,10 @@ export function maskEncoded(plan: CompiledPlan, body: Buffer, keys: KeyRing, res
 export function countEncodedRecords(plan: CompiledPlan, data: Buffer): number {
   const state = stateOf(plan);
   return frameRecords(transcoderOf(plan, state), data);
+}
+
+function failIfQuarantined(plan: CompiledPlan): void {
+  if (plan.quarantineReason !== undefined) throw new MaskerError(plan.quarantineCode ?? 'MASKER_UNMATCHED_SENSITIVE', plan.quarantineReason);
 }
 
 function stateOf(plan: CompiledPlan): PlanState {
@@ -118,4 +135,17 @@ function appliedDecisions(plan: CompiledPlan, ctx: RecordContext): FieldDecision
   const applied = ctx.applied;
   for (let i = 0; i < applied.length; i++) if (applied[i] === 1) fields.push(plan.decisions[i]!);
   return fields;
+}
+
+const NO_DETECTIONS: readonly Detection[] = [];
+
+function detectionsOf(state: PlanState, ctx: RecordContext): readonly Detection[] {
+  const found = ctx.detections;
+  let detections: Detection[] | undefined;
+  for (let i = 0; i < found.length; i++) {
+    if (found[i] === 0) continue;
+    detections ??= [];
+    detections.push({ path: state.scanPaths[i]!, detectors: detectorNames(found[i]!), outcome: state.onDetected === 'alert' ? 'alerted' : 'scrubbed' });
+  }
+  return detections ?? NO_DETECTIONS;
 }

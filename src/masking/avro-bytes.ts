@@ -260,6 +260,27 @@ export function scalarDecoder(node: ScalarNode, where: string): Decode {
   }
 }
 
+/** What a screening decoder returns for a value it did not decode: the operator has nothing to do. */
+export const SCREENED_OUT: unique symbol = Symbol('screened out');
+
+/**
+ * A string decoder for the safety net's scan: a string whose bytes hold no digit, `:` or `@` cannot hold
+ * anything a detector finds (every finding has one), so it is skipped without decoding.
+ */
+export function screenedStringDecoder(where: string): Decode {
+  return (c) => {
+    const n = readLong(c, where);
+    const at = c.pos;
+    advance(c, n, where);
+    const buf = c.buf;
+    for (let i = at, end = at + n; i < end; i++) {
+      const b = buf[i]!;
+      if ((b >= 0x30 && b <= 0x3a) || b === 0x40) return readUtf8(buf, at, end);
+    }
+    return SCREENED_OUT;
+  };
+}
+
 /** Whether a masked value fits the scalar's Avro type (what avsc's isValid says, without its overhead). */
 export function scalarCheck(node: ScalarNode): (value: unknown) => boolean {
   switch (node.scalar) {

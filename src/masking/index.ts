@@ -3,15 +3,15 @@
  * operators and detectors. See docs/policy-language.md.
  */
 export { parsePolicy, PolicyValidationError, formatPath, MATCHABLE_TYPES } from './policy.js';
-export type { Policy, Rule, RuleAction, RuleMatch, PolicyIssue, ActionName } from './policy.js';
+export type { Policy, Rule, RuleAction, RuleMatch, PolicyIssue, ActionName, NewFieldsMode, OnDetected } from './policy.js';
 export { ACTION_NAMES, DETECTOR_NAMES, PSEUDONYM_FORMATS } from './policy-params.js';
 export type { DetectorName, PseudonymFormat } from './policy-params.js';
-export { compilePlan, analyzePlan, UNMATCHED_RULE } from './plan.js';
+export { compilePlan, analyzePlan, ENVELOPE_FREE_TEXT_RULE, NEW_FIELD_RULE, UNMATCHED_RULE } from './plan.js';
 export type { CompiledPlan, FieldDecision, PlanOptions, PlanIssue, PlanAnalysis } from './plan.js';
 export { countEncodedRecords, maskEncoded, maskRecord } from './apply.js';
 export { PlanCache, detectEnvelope } from './plan-cache.js';
 export type { PlanEntry, PlanPolicy, PlanSchema } from './plan-cache.js';
-export type { EncodedMaskResult, MaskResult } from './apply.js';
+export type { Detection, EncodedMaskResult, MaskResult } from './apply.js';
 export { discoverFields } from './discovery.js';
 export type { DiscoveredField, DiscoverOptions, Envelope } from './discovery.js';
 export type { KeyRing, MaskingKey } from './keys.js';

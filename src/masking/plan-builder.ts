@@ -14,7 +14,13 @@ import type { RecordConstructor, RecordNode, ScalarNode, SchemaNode, UnionNode }
 
 /** What the plan decided for one leaf: the operator per scalar branch and the decision to record. */
 export interface LeafWork {
-  readonly decisionIndex: number;
+  /** The decision recorded as applied when the leaf holds a value; undefined for the safety net's scan. */
+  readonly decisionIndex: number | undefined;
+  /**
+   * The operator returns its input unless a detector finds PII (the safety net on unmasked strings): the
+   * byte path may skip a string whose bytes hold no digit, `@` or `:` without decoding it.
+   */
+  readonly scanOnly?: true;
   /** `after.email (rule emails)`: names the failing field in MASKER_ACTION errors, never the value. */
   readonly label: string;
   /**
@@ -63,8 +69,11 @@ function shapeError(path: string, expected: string): MaskerError {
   return new MaskerError('MASKER_RECORD_SHAPE', `${displayPath(path)}: value does not match the schema (expected ${expected})`);
 }
 
+/** Codes an operator raises on purpose that keep their meaning; any other failure is MASKER_ACTION. */
+const KEPT_CODES: ReadonlySet<string> = new Set(['MASKER_RECORD_SHAPE', 'MASKER_UNTAGGED_PII']);
+
 function actionError(label: string, err: unknown): MaskerError {
-  if (err instanceof MaskerError) return new MaskerError(err.code === 'MASKER_RECORD_SHAPE' ? err.code : 'MASKER_ACTION', `${label}: ${err.message}`);
+  if (err instanceof MaskerError) return new MaskerError(KEPT_CODES.has(err.code) ? err.code : 'MASKER_ACTION', `${label}: ${err.message}`);
   const kind = err instanceof Error ? err.name : typeof err;
   return new MaskerError('MASKER_ACTION', `${label}: the action failed (${kind})`);
 }
@@ -79,6 +88,15 @@ export function leafApplier(work: LeafWork, scalar: ScalarNode): Applier | undef
   const { op, cacheSlot } = entry;
   const index = work.decisionIndex;
   const label = work.label;
+  if (index === undefined) {
+    return (value, ctx) => {
+      try {
+        return op(value, ctx);
+      } catch (err) {
+        throw actionError(label, err);
+      }
+    };
+  }
   if (cacheSlot === undefined) {
     return (value, ctx) => {
       ctx.applied[index] = 1;

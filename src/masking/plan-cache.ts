@@ -35,11 +35,13 @@ export class PlanCache {
 
   constructor(private readonly maxEntries = 1024) {}
 
-  get(schema: PlanSchema, policy: PlanPolicy, envelope: Envelope): PlanEntry {
-    const key = `${schema.id}|${policy.name}|${policy.sha256}|${[...policy.disabledRules].sort().join(',')}|${envelope}`;
+  /** `heldPaths`: the schema's leaves not approved yet (PlanOptions.heldPaths); part of the cache key. */
+  get(schema: PlanSchema, policy: PlanPolicy, envelope: Envelope, heldPaths: ReadonlySet<string> = NONE_HELD): PlanEntry {
+    const held = heldPaths.size === 0 ? '' : [...heldPaths].sort().join(',');
+    const key = `${schema.id}|${policy.name}|${policy.sha256}|${[...policy.disabledRules].sort().join(',')}|${envelope}|${held}`;
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      entry = compile(schema, policy, envelope);
+      entry = compile(schema, policy, envelope, heldPaths);
       if (this.entries.size >= this.maxEntries) {
         const oldest = this.entries.keys().next();
         if (oldest.done !== true) this.entries.delete(oldest.value);
@@ -50,10 +52,13 @@ export class PlanCache {
   }
 }
 
-function compile(schema: PlanSchema, policy: PlanPolicy, envelope: Envelope): PlanEntry {
+const NONE_HELD: ReadonlySet<string> = new Set();
+
+function compile(schema: PlanSchema, policy: PlanPolicy, envelope: Envelope, heldPaths: ReadonlySet<string>): PlanEntry {
   try {
     const plan = compilePlan(schema.type, policy.policy, {
       envelope,
+      heldPaths,
       disabledRules: policy.disabledRules,
       policyVersion: policy.version,
       schemaJson: schema.json,

@@ -3,6 +3,7 @@ import type { CompiledPlan } from './plan.js';
 import type { Applier, KeyState, ShiftRuntime } from './record-context.js';
 import type { SchemaNode } from './schema-tree.js';
 import type { LeafWork } from './plan-builder.js';
+import type { OnDetected } from './policy.js';
 
 /** The executable part of a plan, kept off the public CompiledPlan shape. */
 export interface PlanInternals {
@@ -12,6 +13,10 @@ export interface PlanInternals {
   readonly domains: readonly string[];
   readonly shiftSpecs: readonly ShiftRuntime[];
   readonly decisionCount: number;
+  /** Full paths of the string leaves the safety net scans, by scan slot. */
+  readonly scanPaths: readonly string[];
+  /** What the safety net does with its findings (the outcome the audit names). */
+  readonly onDetected: OnDetected;
   /** Number of result caches (one per distinct costly string operator). */
   readonly resultCacheCount: number;
   /** The schema tree, to name invalid output paths without map keys or indexes. */

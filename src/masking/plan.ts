@@ -2,6 +2,7 @@ import type { Type } from 'avsc';
 import { MaskerError } from '../errors.js';
 import type { ActionEnv, CompiledAction, ScalarOp } from './actions/action-types.js';
 import { compileAction } from './actions/compile-action.js';
+import { compileDetect } from './actions/detect-untagged.js';
 import type { Envelope, Leaf } from './discovery.js';
 import { debeziumFieldContext, debeziumRoot, isDebeziumRow, ROOT_CONTEXT } from './discovery.js';
 import { entityReader } from './entity-reader.js';
@@ -29,6 +30,11 @@ export interface PlanOptions {
   readonly disabledRules?: ReadonlySet<string>;
   /** For messages only. */
   readonly policyVersion?: number;
+  /**
+   * Full paths (as in decisions: `after.secondary_email`, `extra{}`) of leaves this writer schema brings that
+   * no approved schema of its subject had. Where no rule or tag covers them, `newFields` applies.
+   */
+  readonly heldPaths?: ReadonlySet<string>;
 }
 
 /** What happens to one leaf: recorded in the audit when the leaf was present (non-null) in a record. */
@@ -43,6 +49,8 @@ export interface FieldDecision {
 }
 
 export const UNMATCHED_RULE = '(unmatchedSensitive)';
+/** The rule name of a new, not yet approved leaf redacted by `newFields: redact-until-approved`. */
+export const NEW_FIELD_RULE = '(newField)';
 export const ENVELOPE_FREE_TEXT_RULE = '(envelopeFreeText)';
 
 /** What `envelope.freeText` does, as a rule with the pseudo-name `(envelopeFreeText)`. */
@@ -77,8 +85,15 @@ export interface CompiledPlan {
   readonly policyName: string;
   readonly policyVersion: number | undefined;
   readonly decisions: readonly FieldDecision[];
-  /** Set when onUnmatchedSensitive is `quarantine` and a sensitive field has no rule: every record fails. */
+  /**
+   * Set when every record of the schema must fail closed: a sensitive field without a rule under
+   * onUnmatchedSensitive: quarantine, or unapproved new fields under newFields: quarantine.
+   */
   readonly quarantineReason?: string;
+  /** The error code of `quarantineReason`. */
+  readonly quarantineCode?: 'MASKER_UNMATCHED_SENSITIVE' | 'MASKER_NEW_FIELDS';
+  /** Full paths of the unmasked string leaves the safety net scans (`untagged.detect`). */
+  readonly scannedPaths: readonly string[];
   /** Rules that never match a field of this schema, sensitive fields redacted by default, … */
   readonly warnings: readonly PlanIssue[];
 }
@@ -129,6 +144,25 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
   const chosenRules = new Set<number>();
   const unmatchedRedact: Rule = { name: UNMATCHED_RULE, match: { tags: ['PII'] }, action: 'redact', params: {} };
   const freeText = freeTextRule(policy.envelope.freeText);
+  const newFieldRedact: Rule = { name: NEW_FIELD_RULE, match: { tags: ['PII'] }, action: 'redact', params: {} };
+  const heldPaths = options.heldPaths ?? new Set<string>();
+  const newFieldPaths: string[] = [];
+  const scanPaths: string[] = [];
+  const { detect, onDetected } = policy.untagged;
+  /** The safety net on a string leaf no rule masks (absent when detection is off or the leaf holds no string). */
+  const scanLeaf = (leaf: Leaf, path: string): LeafWork | undefined => {
+    if (detect.length === 0) return undefined;
+    const ops = new Map<ScalarNode, { op: ScalarOp; cacheSlot: number | undefined; constant: boolean }>();
+    const slot = scanPaths.length;
+    for (const scalar of leaf.scalars) {
+      if (scalar.scalar === 'string' && scalar.logicalType !== 'uuid') {
+        ops.set(scalar, { op: compileDetect(detect, onDetected, slot, path), cacheSlot: undefined, constant: false });
+      }
+    }
+    if (ops.size === 0) return undefined;
+    scanPaths.push(path);
+    return { decisionIndex: undefined, scanOnly: true, label: `${path} (untagged)`, ops };
+  };
   /** Per rule: untagged envelope leaves it matches but never touches (for its "matches nothing" warning). */
   const ignoredMatches = new Map<number, Leaf[]>();
 
@@ -207,8 +241,19 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
       for (const i of selection.matching) matchedRules.add(i);
       for (const i of selection.ignored) ignoredMatches.set(i, [...(ignoredMatches.get(i) ?? []), leaf]);
       const choice = selection.choice;
-      if (choice.kind === 'none') return undefined;
       const path = displayPath(leaf.path);
+      if (choice.kind === 'none') {
+        if (heldPaths.has(path) && policy.newFields !== 'pass') {
+          newFieldPaths.push(path);
+          if (policy.newFields === 'quarantine') {
+            warnings.push({ severity: 'warning', path, message: `field ${path} is new in this schema and not approved: every record is quarantined (newFields: quarantine)` });
+            return undefined;
+          }
+          warnings.push({ severity: 'warning', path, message: `field ${path} is new in this schema and not approved: redacted until approved (newFields: redact-until-approved)` });
+          return compileLeaf(leaf, scope, newFieldRedact, -3);
+        }
+        return scanLeaf(leaf, path);
+      }
       if (choice.kind === 'freeText') {
         const mode = policy.envelope.freeText;
         const work = compileLeaf(leaf, scope, freeText, -2);
@@ -262,20 +307,32 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
     policyVersion: options.policyVersion,
     decisions,
     warnings,
-    ...(quarantinePaths.length === 0
-      ? {}
-      : { quarantineReason: `sensitive field(s) without an enabled rule: ${quarantinePaths.join(', ')} (onUnmatchedSensitive: quarantine)` }),
+    scannedPaths: scanPaths,
+    ...quarantineOf(quarantinePaths, policy.newFields === 'quarantine' ? newFieldPaths : []),
   };
   setPlanInternals(plan, {
     root: rootApplier,
     domains,
     shiftSpecs,
     decisionCount: decisions.length,
+    scanPaths,
+    onDetected,
     resultCacheCount: resultSlots.size,
     tree: root,
     decided: hooks.decided,
   });
   return { plan, errors, warnings };
+}
+
+/** Why every record of a schema fails closed, if it does: unmatched sensitive fields first. */
+function quarantineOf(unmatched: readonly string[], unapproved: readonly string[]): Pick<CompiledPlan, 'quarantineReason' | 'quarantineCode'> {
+  if (unmatched.length > 0) {
+    return { quarantineCode: 'MASKER_UNMATCHED_SENSITIVE', quarantineReason: `sensitive field(s) without an enabled rule: ${unmatched.join(', ')} (onUnmatchedSensitive: quarantine)` };
+  }
+  if (unapproved.length > 0) {
+    return { quarantineCode: 'MASKER_NEW_FIELDS', quarantineReason: `new field(s) not approved yet: ${unapproved.join(', ')} (newFields: quarantine; masker schema approve)` };
+  }
+  return {};
 }
 
 /** Why a rule that matches only untagged envelope fields masks nothing. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MaskerError } from '../errors.js';
 import { globSyntaxError } from './path-glob.js';
 import {
+  DETECTOR_NAMES,
   dateShiftParams,
   generalizeParams,
   hashParams,
@@ -103,6 +104,25 @@ const envelopeSchema = z
   })
   .strict();
 
+/**
+ * The safety net for what tags miss: string leaves (map values and array items too) that no rule masks are
+ * scanned by the scrub detectors. Fields a rule marks `keep` are not scanned.
+ */
+const untaggedSchema = z
+  .object({
+    /** Detectors to run (default: all); `[]` turns detection off. */
+    detect: z
+      .array(z.enum(DETECTOR_NAMES))
+      .refine((d) => new Set(d).size === d.length, 'detectors must not repeat')
+      .default([...DETECTOR_NAMES]),
+    /**
+     * `scrub` (default): findings are replaced as a `scrub` rule with `replace: tag` would; `quarantine`: the
+     * record fails closed (MASKER_UNTAGGED_PII); `alert`: the value passes through, counted and audited.
+     */
+    onDetected: z.enum(['scrub', 'quarantine', 'alert']).default('scrub'),
+  })
+  .strict();
+
 const policySchema = z
   .object({
     apiVersion: z.literal('masker/v1'),
@@ -115,6 +135,13 @@ const policySchema = z
     onUnmatchedSensitive: z.enum(['redact', 'quarantine']).default('redact'),
     /** Envelope fields (Debezium metadata outside `before`/`after`). Default `{ freeText: scrub }`. */
     envelope: envelopeSchema.default({}),
+    /** PII in fields no rule masks. Default `{ detect: [all detectors], onDetected: scrub }`. */
+    untagged: untaggedSchema.default({}),
+    /**
+     * Leaves a writer schema brings that no approved schema of the subject had, when no rule or tag covers
+     * them: `redact-until-approved` (default; `masker schema approve`), `quarantine` the records, or `pass`.
+     */
+    newFields: z.enum(['redact-until-approved', 'quarantine', 'pass']).default('redact-until-approved'),
     /** First enabled matching rule wins, per leaf field. */
     rules: z.array(ruleSchema),
   })
@@ -202,3 +229,7 @@ export function formatPath(path: readonly (string | number)[]): string {
   }
   return out === '' ? '(root)' : out;
 }
+/** `untagged.onDetected`: what happens when a detector finds PII in a field no rule masks. */
+export type OnDetected = Policy['untagged']['onDetected'];
+/** `newFields`: what happens to leaves of a writer schema that are not approved yet. */
+export type NewFieldsMode = Policy['newFields'];

@@ -45,13 +45,16 @@ export function newKeyState(hashers: readonly KeyedHasher[], resultSlots: number
 /** Per-record state: which decisions applied, the current row, and the date shifts of that row. */
 export class RecordContext implements ActionRuntime {
   readonly applied: Uint8Array;
+  /** Per scanned (unmasked) string leaf: the detectors that found PII in it, a bit per DETECTOR_NAMES index. */
+  readonly detections: Uint8Array;
   readonly keyState: KeyState;
   private readonly hashers: readonly KeyedHasher[];
   private readonly shifts: Float64Array;
   private row: unknown = undefined;
 
-  constructor(keyState: KeyState, private readonly shiftSpecs: readonly ShiftRuntime[], decisionCount: number) {
+  constructor(keyState: KeyState, private readonly shiftSpecs: readonly ShiftRuntime[], decisionCount: number, scanCount: number) {
     this.applied = new Uint8Array(decisionCount);
+    this.detections = new Uint8Array(scanCount);
     this.keyState = keyState;
     this.hashers = keyState.hashers;
     // NaN = not computed yet. A leaf outside any row (a Debezium envelope field, the root of a scalar
@@ -61,6 +64,10 @@ export class RecordContext implements ActionRuntime {
 
   hasher(slot: number): KeyedHasher {
     return this.hashers[slot]!;
+  }
+
+  detected(slot: number, detectors: number): void {
+    this.detections[slot] = this.detections[slot]! | detectors;
   }
 
   /** Called when masking enters a row (the scope entity paths are relative to). */

@@ -1,6 +1,20 @@
 import { MaskerError } from '../errors.js';
 import type { Decode, Step } from './avro-bytes.js';
-import { blocks, Cursor, decodeError, minSize, readIndex, scalarCheck, scalarDecoder, scalarEncoder, scalarSkipper, skipper, skipString } from './avro-bytes.js';
+import {
+  blocks,
+  Cursor,
+  decodeError,
+  minSize,
+  readIndex,
+  scalarCheck,
+  scalarDecoder,
+  scalarEncoder,
+  scalarSkipper,
+  SCREENED_OUT,
+  screenedStringDecoder,
+  skipper,
+  skipString,
+} from './avro-bytes.js';
 import { debeziumRoot, isDebeziumRow } from './discovery.js';
 import { resolveEntityPath } from './entity-reader.js';
 import { joinPath } from './path-glob.js';
@@ -63,6 +77,7 @@ function leafStep(node: ScalarNode, work: LeafWork, where: string): MaskStep | u
   return (c) => {
     const start = c.pos;
     const value = decode(c);
+    if (value === SCREENED_OUT) return;
     const masked = apply(value, c.ctx);
     if (reuse && masked === value) return;
     if (!valid(masked)) throw outputInvalid(work);
@@ -74,6 +89,7 @@ function leafStep(node: ScalarNode, work: LeafWork, where: string): MaskStep | u
 
 /** What the operator gets: the decoded value, or — for an operator that ignores it — nothing (skipped). */
 function valueReader(node: ScalarNode, work: LeafWork, where: string): Decode {
+  if (work.scanOnly === true && node.scalar === 'string') return screenedStringDecoder(where);
   if (work.ops.get(node)?.constant !== true) return scalarDecoder(node, where);
   const skip = scalarSkipper(node, where);
   return (c) => {
@@ -104,6 +120,7 @@ function unionStep(node: UnionNode, plan: Compiler, where: string, entersScope: 
       return (c, indexAt) => {
         const start = c.pos;
         const value = decode(c);
+        if (value === SCREENED_OUT) return;
         const masked = apply(value, c.ctx);
         if (reuse && masked === value) return;
         if (masked === null) {

@@ -9,6 +9,8 @@ export interface ActionRuntime {
   hasher(slot: number): KeyedHasher;
   /** Date shift in days for a shift slot, for the row being masked (same entity → same shift). */
   shiftDays(slot: number): number;
+  /** Records that detectors (a bit per DETECTOR_NAMES index) found PII in an unmasked field's value. */
+  detected(slot: number, detectors: number): void;
 }
 
 /** Masks one non-null value of one Avro scalar type. Pure apart from the runtime it is given. */
