@@ -33,7 +33,9 @@ export interface Note {
 export const GLUE_GAP = '\u0001';
 
 export const noteText = (note: Note): string => note.segments.map((s) => s.text).join('');
-export const glueOnlyText = (note: Note): string => note.segments.filter((s) => s.pii === undefined).map((s) => s.text).join(GLUE_GAP);
+/** The note with its values (or those `taken` selects) taken out: GLUE_GAP where each one stood. */
+export const glueOnlyText = (note: Note, taken: (v: PiiValue) => boolean = () => true): string =>
+  note.segments.map((s) => (s.pii !== undefined && taken(s.pii) ? GLUE_GAP : s.text)).join('');
 export const noteValues = (note: Note): PiiValue[] => note.segments.flatMap((s) => (s.pii === undefined ? [] : [s.pii]));
 
 /** Kinds made of digits: raw digits (or digits after a single `.`/`-`) must not touch them. */

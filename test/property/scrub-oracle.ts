@@ -87,11 +87,12 @@ export interface Leak {
 
 /**
  * Values of the note (all, or those of `kind`) that leaked into `output`, with the fragment that
- * survived. `mode` says whether pseudonyms may explain an occurrence.
+ * survived. `mode` says whether pseudonyms may explain an occurrence. With `kind`, values of other kinds
+ * count as glue: a window they share with a checked value is no evidence against it.
  */
 export function findLeaks(note: Note, output: string, mode: ReplaceMode, kind?: DetectorName): Leak[] {
   const input = noteText(note);
-  const glueOnly = glueOnlyText(note);
+  const glueOnly = glueOnlyText(note, kind === undefined ? undefined : (v) => v.kind === kind);
   const fresh = mode === 'pseudonym' ? pseudonymSpans(output, input) : [];
   const survives = (fragment: string): boolean => {
     if (glueOnly.includes(fragment)) return false;
