@@ -6,7 +6,7 @@ import type { Route } from '../config/routes.js';
 import { describeError, dispositionOf, MaskerError } from '../errors.js';
 import { maskEncoded, PlanCache, type EncodedMaskResult, type KeyRing } from '../masking/index.js';
 import type { ActivePolicy } from '../policy/active-policy.js';
-import type { SchemaLookup } from '../registry/schema-cache.js';
+import type { ResolvedSchema, SchemaLookup } from '../registry/schema-cache.js';
 import { HEADER_BYTES, readFrame, writeHeader } from '../registry/wire-format.js';
 
 /** A consumed source record, as the Kafka layer hands it over. */
@@ -120,17 +120,18 @@ export class RecordProcessor {
       }
       throw err;
     }
-    const targetSchemaId = await this.targetSchemaId(subject, frame.schemaId, schema.text);
+    const targetSchemaId = await this.targetSchemaId(subject, frame.schemaId, schema);
     writeHeader(masked.bytes, targetSchemaId);
     return { bytes: masked.bytes, sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields };
   }
 
   /** The target subject's id for a writer schema, registered once per (subject, writer id). */
-  private targetSchemaId(subject: string, writerId: number, text: string): Promise<number> {
+  private targetSchemaId(subject: string, writerId: number, schema: ResolvedSchema): Promise<number> {
     const key = `${subject}|${writerId}`;
     let pending = this.targetIds.get(key);
     if (pending === undefined) {
-      pending = this.lookup.register(subject, text);
+      // The writer's registry metadata tags go along: the masked data has the same fields (registry/schema-cache.ts).
+      pending = this.lookup.register(subject, schema.text, schema.metadataTags);
       this.targetIds.set(key, pending);
       pending.catch(() => this.targetIds.delete(key));
     }
