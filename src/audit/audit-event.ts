@@ -13,6 +13,14 @@ export interface FieldAudit {
   readonly rule: string;
 }
 
+/** PII the safety net found in a field no rule masks: the field and detectors, never the value. */
+export interface DetectionAudit {
+  readonly path: string;
+  readonly detectors: readonly string[];
+  /** `scrubbed` and `alerted` records reach the target; `quarantined` ones do not. */
+  readonly outcome: 'scrubbed' | 'alerted' | 'quarantined';
+}
+
 export interface RecordAuditEvent {
   readonly schema: typeof AUDIT_SCHEMA_VERSION;
   readonly type: 'record';
@@ -29,6 +37,8 @@ export interface RecordAuditEvent {
   readonly keyId: string;
   readonly outcome: RecordOutcome;
   readonly fields: readonly FieldAudit[];
+  /** What the safety net (policy `untagged`) found in fields no rule masks (absent when nothing). */
+  readonly detections?: readonly DetectionAudit[];
   readonly error?: { readonly code: string; readonly message: string };
   /** Set on the first record this worker masked with a writer schema id it had not seen before. */
   readonly newSchema?: boolean;

@@ -1,5 +1,6 @@
 import { MaskerError } from '../errors.js';
 import type { ScalarOp } from './actions/action-types.js';
+import { UntaggedPiiError } from './actions/detect-untagged.js';
 import type { Leaf, LeafContext } from './discovery.js';
 import { childContext, itemContext, makeLeaf } from './discovery.js';
 import { ARRAY_TOKEN, displayPath, MAP_TOKEN } from './path-glob.js';
@@ -69,11 +70,10 @@ function shapeError(path: string, expected: string): MaskerError {
   return new MaskerError('MASKER_RECORD_SHAPE', `${displayPath(path)}: value does not match the schema (expected ${expected})`);
 }
 
-/** Codes an operator raises on purpose that keep their meaning; any other failure is MASKER_ACTION. */
-const KEPT_CODES: ReadonlySet<string> = new Set(['MASKER_RECORD_SHAPE', 'MASKER_UNTAGGED_PII']);
-
 function actionError(label: string, err: unknown): MaskerError {
-  if (err instanceof MaskerError) return new MaskerError(KEPT_CODES.has(err.code) ? err.code : 'MASKER_ACTION', `${label}: ${err.message}`);
+  // The safety net's finding already names its field, and carries it as data for the audit.
+  if (err instanceof UntaggedPiiError) return err;
+  if (err instanceof MaskerError) return new MaskerError(err.code === 'MASKER_RECORD_SHAPE' ? err.code : 'MASKER_ACTION', `${label}: ${err.message}`);
   const kind = err instanceof Error ? err.name : typeof err;
   return new MaskerError('MASKER_ACTION', `${label}: the action failed (${kind})`);
 }

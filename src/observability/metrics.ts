@@ -16,6 +16,12 @@ export class MaskerMetrics {
   readonly maskedFields = new Counter({
     name: 'masker_masked_fields_total', help: 'Fields masked, by action', labelNames: ['route', 'action'] as const, registers: [this.registry],
   });
+  readonly untaggedPii = new Counter({
+    name: 'masker_untagged_pii_total',
+    help: 'Values of fields no rule masks in which a detector found PII, by field, detector and outcome (scrubbed | alerted | quarantined)',
+    labelNames: ['route', 'field', 'detector', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly batchSeconds = new Histogram({
     name: 'masker_batch_duration_seconds', help: 'Time to mask and commit one transaction', labelNames: ['route'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry],

@@ -1,10 +1,10 @@
 import type { IHeaders } from 'kafkajs';
 import type { InboundRecord } from '../kafka/transactional-loop.js';
-import type { AuditEvent, FieldAudit, RecordAuditEvent, RecordOutcome } from '../audit/audit-event.js';
+import type { AuditEvent, DetectionAudit, FieldAudit, RecordAuditEvent, RecordOutcome } from '../audit/audit-event.js';
 import { AUDIT_SCHEMA_VERSION } from '../audit/audit-event.js';
 import type { Route } from '../config/routes.js';
 import { describeError, dispositionOf, MaskerError } from '../errors.js';
-import { maskEncoded, PlanCache, type EncodedMaskResult, type KeyRing } from '../masking/index.js';
+import { maskEncoded, PlanCache, UntaggedPiiError, type EncodedMaskResult, type KeyRing } from '../masking/index.js';
 import type { ActivePolicy } from '../policy/active-policy.js';
 import type { ResolvedSchema, SchemaLookup } from '../registry/schema-cache.js';
 import { HEADER_BYTES, readFrame, writeHeader } from '../registry/wire-format.js';
@@ -36,7 +36,10 @@ interface MaskedPart {
   readonly sourceSchemaId: number | null;
   readonly targetSchemaId: number | null;
   readonly fields: readonly FieldAudit[];
+  readonly detections: readonly DetectionAudit[];
 }
+
+const UNMASKED: Omit<MaskedPart, 'bytes'> = { sourceSchemaId: null, targetSchemaId: null, fields: [], detections: [] };
 
 /** Header names masker adds to quarantined records (on the source cluster). */
 export const QUARANTINE_HEADERS = {
@@ -76,11 +79,11 @@ export class RecordProcessor {
       if (record.value !== null) valueSchemaId = peekSchemaId(record.value);
       const key = await this.maskKey(record, policy, where);
       const value = record.value === null
-        ? { bytes: null, sourceSchemaId: null, targetSchemaId: null, fields: [] }
+        ? { ...UNMASKED, bytes: null }
         : await this.maskAvro(record.value, policy, `${this.route.target.topic}-value`, this.route.envelope, `${where} value`);
       const outcome: RecordOutcome = record.value === null ? 'tombstone' : 'masked';
       const headers = this.targetHeaders(record.headers);
-      const audit = this.audit(record, policy, outcome, value, key, [...prefixed('key', key.fields), ...value.fields]);
+      const audit = this.audit(record, policy, outcome, value, key, [...prefixed('key', key.fields), ...value.fields], [...prefixed('key', key.detections), ...value.detections]);
       return {
         target: { key: key.bytes, value: value.bytes, ...(headers === undefined ? {} : { headers }) },
         audit: this.firstOfSchema(value.sourceSchemaId) ? { ...audit, newSchema: true } : audit,
@@ -90,19 +93,24 @@ export class RecordProcessor {
       const error = describeError(err);
       return {
         quarantine: { key: record.key, value: record.value, headers: this.quarantineHeaders(record, error.code) },
-        audit: this.audit(record, policy, 'quarantined', { sourceSchemaId: valueSchemaId, targetSchemaId: null }, undefined, [], error),
+        audit: this.audit(record, policy, 'quarantined', { sourceSchemaId: valueSchemaId, targetSchemaId: null }, undefined, [], quarantinedDetection(err), error),
       };
     }
   }
 
   private async maskKey(record: SourceRecord, policy: ActivePolicy, where: string): Promise<MaskedPart> {
-    const none = { bytes: null, sourceSchemaId: null, targetSchemaId: null, fields: [] };
+    const none = { ...UNMASKED, bytes: null };
     if (record.key === null || this.route.key === 'drop') return none;
     if (this.route.key === 'keep') return { ...none, bytes: record.key };
     if (record.key.length < 5 || record.key[0] !== 0) {
       throw new MaskerError('MASKER_KEY_FORMAT', `${where} key: route key: mask needs an Avro key in the Confluent wire format (set key: keep or drop for other keys)`);
     }
-    return this.maskAvro(record.key, policy, `${this.route.target.topic}-key`, 'none', `${where} key`);
+    try {
+      return await this.maskAvro(record.key, policy, `${this.route.target.topic}-key`, 'none', `${where} key`);
+    } catch (err) {
+      if (err instanceof UntaggedPiiError) throw new UntaggedPiiError(`key:${err.path}`, err.detectors);
+      throw err;
+    }
   }
 
   private async maskAvro(payload: Buffer, policy: ActivePolicy, subject: string, envelope: Route['envelope'], where: string): Promise<MaskedPart> {
@@ -122,7 +130,7 @@ export class RecordProcessor {
     }
     const targetSchemaId = await this.targetSchemaId(subject, frame.schemaId, schema);
     writeHeader(masked.bytes, targetSchemaId);
-    return { bytes: masked.bytes, sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields };
+    return { bytes: masked.bytes, sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields, detections: masked.detections };
   }
 
   /** The target subject's id for a writer schema, registered once per (subject, writer id). */
@@ -169,6 +177,7 @@ export class RecordProcessor {
     value: Pick<MaskedPart, 'sourceSchemaId' | 'targetSchemaId'>,
     key: MaskedPart | undefined,
     fields: readonly FieldAudit[],
+    detections: readonly DetectionAudit[],
     error?: { code: string; message: string },
   ): RecordAuditEvent {
     return {
@@ -191,6 +200,7 @@ export class RecordProcessor {
       keyId: this.keys.active.id,
       outcome,
       fields,
+      ...(detections.length === 0 ? {} : { detections }),
       ...(error === undefined ? {} : { error }),
       ...(this.settings.replayed === true ? { replayed: true } : {}),
     };
@@ -201,6 +211,11 @@ function peekSchemaId(value: Buffer): number | null {
   return value.length >= 5 && value[0] === 0 ? value.readUInt32BE(1) : null;
 }
 
-function prefixed(prefix: string, fields: readonly FieldAudit[]): FieldAudit[] {
-  return fields.map((f) => ({ ...f, path: `${prefix}:${f.path}` }));
+function prefixed<T extends { readonly path: string }>(prefix: string, entries: readonly T[]): T[] {
+  return entries.map((f) => ({ ...f, path: `${prefix}:${f.path}` }));
+}
+
+/** The safety net's finding that quarantined a record, for its audit event (field and detectors only). */
+function quarantinedDetection(err: unknown): DetectionAudit[] {
+  return err instanceof UntaggedPiiError ? [{ path: err.path, detectors: err.detectors, outcome: 'quarantined' }] : [];
 }

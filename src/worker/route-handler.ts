@@ -73,6 +73,11 @@ export class RouteHandler {
           'record quarantined: it will not reach the target topic',
         );
       }
+      if (metrics !== undefined && result.audit.type === 'record' && result.audit.detections !== undefined) {
+        for (const d of result.audit.detections) {
+          for (const detector of d.detectors) metrics.untaggedPii.inc({ route: route.name, field: d.path, detector, outcome: d.outcome });
+        }
+      }
       out.push({ topic: auditTopic, key: auditKey, value: encodeAuditEvent(result.audit) });
     }
     if (metrics !== undefined) {

@@ -35,9 +35,16 @@ export function compileDetect(detect: readonly DetectorName[], onDetected: OnDet
       case 'alert':
         return value;
       case 'quarantine':
-        throw new MaskerError('MASKER_UNTAGGED_PII', `field ${path} has no rule and holds PII (${detectorNames(bits).join(', ')}; untagged.onDetected: quarantine)`);
+        throw new UntaggedPiiError(path, detectorNames(bits));
     }
   };
+}
+
+/** MASKER_UNTAGGED_PII with the field and detectors as data, for the audit and metrics (never the value). */
+export class UntaggedPiiError extends MaskerError {
+  constructor(readonly path: string, readonly detectors: readonly DetectorName[]) {
+    super('MASKER_UNTAGGED_PII', `field ${path} has no rule and holds PII (${detectors.join(', ')}; untagged.onDetected: quarantine)`);
+  }
 }
 
 function detectorBits(findings: readonly Finding[]): number {
