@@ -222,14 +222,32 @@ function openParenStart(text: string, region: Region, g: number): number {
   return text.charCodeAt(s - 1) === 40 ? s - 1 : s;
 }
 
-/** Marks groups that are part of a date or of an opaque token, so phones do not take them. */
+/** Marks groups that are part of a date, an amount or an opaque token, so phones do not take them. */
 function blockGroups(text: string, region: Region): void {
   for (let g = region.plus ? 1 : 0; g + 2 < region.count; g++) {
     if (isDate(text, region, g)) region.blocked[g] = region.blocked[g + 1] = region.blocked[g + 2] = true;
   }
+  blockSpacedAmount(text, region);
   for (let g = 0; g < region.count; g++) {
     if (!region.blocked[g] && inOpaqueToken(text, region.starts[g]!, region.ends[g]!)) region.blocked[g] = true;
   }
+}
+
+/**
+ * An amount written with spaces between thousands and a decimal comma (`1 848 749,65`): a group of 1-3
+ * digits, then groups of exactly 3 joined by single spaces, ending the region right before `,dd`; never
+ * after a `+` (`+34 900 000 000` is a phone).
+ */
+function blockSpacedAmount(text: string, region: Region): void {
+  const last = region.count - 1;
+  const after = region.ends[last]!;
+  if (last < 1 || region.plus || text.charCodeAt(after) !== 44) return;
+  // `,dd` and then neither a digit nor a dot: `,12.50` after a number is the next CSV column.
+  if (!isDigit(text.charCodeAt(after + 1)) || !isDigit(text.charCodeAt(after + 2)) || isDigit(text.charCodeAt(after + 3)) || text.charCodeAt(after + 3) === 46) return;
+  let g = last;
+  while (g > 0 && digitsOf(region, g) === 3 && separatorAfter(text, region, g - 1) === 32) g--;
+  if (g === last || digitsOf(region, g) > 3) return;
+  for (let k = g; k <= last; k++) region.blocked[k] = true;
 }
 
 /**
@@ -253,12 +271,15 @@ function isDate(text: string, region: Region, g: number): boolean {
 
 const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 const UUID_LENGTH = 36;
+/** A MAC address written with dashes (`00-1A-2B-3C-4D-5E`); with colons it is never a numeric region. */
+const MAC = /^[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}$/;
+const MAC_LENGTH = 17;
 const MIN_HEX_TOKEN = 16;
 /** A hash has letters all through it (3 in 8 characters); a phone glued to `DE36…` or `abc` has a few. */
 const MIN_HEX_LETTERS = 4;
 
 /**
- * True when the digits at [start, end) belong to a token whose digits are not a phone number: a UUID, or a
+ * True when the digits at [start, end) belong to a token whose digits are not a phone number: a UUID, a MAC, or a
  * hex token of 16 or more characters holding 4+ letters a-f (hashes, trace ids) bounded by non-alphanumerics.
  * A Luhn-valid card or an SSN inside such a token is still found: only phones, which have no checksum,
  * skip them. Checked only where a hex letter or a dash touches the digits, so plain numbers cost nothing.
@@ -271,9 +292,7 @@ function inOpaqueToken(text: string, start: number, end: number): boolean {
   let e = end;
   while (s > 0 && isHexOrDash(text.charCodeAt(s - 1))) s--;
   while (e < text.length && isHexOrDash(text.charCodeAt(e))) e++;
-  for (let i = s; i + UUID_LENGTH <= e; i++) {
-    if (i <= start && i + UUID_LENGTH >= end && UUID.test(text.slice(i, i + UUID_LENGTH))) return true;
-  }
+  if (tokenAround(text, s, e, start, end, UUID, UUID_LENGTH) || tokenAround(text, s, e, start, end, MAC, MAC_LENGTH)) return true;
   // The enclosing alphanumeric token, if it is all hex with letters spread through it.
   s = start;
   e = end;
@@ -289,6 +308,20 @@ function inOpaqueToken(text: string, start: number, end: number): boolean {
     if (isHexLetter(c)) letters++;
   }
   return letters >= MIN_HEX_LETTERS && e - s >= MIN_HEX_TOKEN;
+}
+
+/**
+ * Whether a token of `pattern` (`length` characters) inside the hex-and-dash run [s, e) covers [start, end)
+ * and stands alone: nothing alphanumeric, no dash and no `+` (`+971-20-00-00-00-00` is a phone) around it.
+ */
+function tokenAround(text: string, s: number, e: number, start: number, end: number, pattern: RegExp, length: number): boolean {
+  for (let i = Math.max(s, end - length); i <= start && i + length <= e; i++) {
+    const before = text.charCodeAt(i - 1);
+    const after = text.charCodeAt(i + length);
+    if (isAlnum(before) || before === 45 || before === 43 || isAlnum(after) || after === 45) continue;
+    if (pattern.test(text.slice(i, i + length))) return true;
+  }
+  return false;
 }
 
 function isHexOrDash(c: number): boolean {
