@@ -1,9 +1,8 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { inflateRaw } from 'node:zlib';
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import type { Command } from 'commander';
@@ -12,7 +11,8 @@ import { parse as parseYaml } from 'yaml';
 import { loadKeyRing } from '../config/secrets.js';
 import { describeError, MaskerError } from '../errors.js';
 import type { CompiledPlan, Envelope, KeyRing, Policy } from '../masking/index.js';
-import { compilePlan, countEncodedRecords, detectEnvelope, maskRecord, parsePolicy } from '../masking/index.js';
+import { compilePlan, detectEnvelope, maskEncoded, maskRecord, parsePolicy } from '../masking/index.js';
+import { blockPlace, ByteSource, CONTAINER_MAGIC, ContainerWriter, readContainerHeader, readContainerBlocks, RecordFraming } from './avro-container/index.js';
 
 /** Streams and environment of a command, injectable so commands are testable without spawning. */
 export interface CliIo {
@@ -36,8 +36,6 @@ export interface MaskCommandOptions {
   /** `auto` (default): debezium when the schema has before/after/op fields. */
   readonly envelope?: EnvelopeOption;
 }
-
-const CONTAINER_MAGIC = Buffer.from('Obj\x01', 'latin1');
 
 /** Reads and parses an .avsc file; returns the JSON (tags intact) and the avsc Type. */
 export function loadSchemaFile(file: string): { json: unknown; type: Type } {
@@ -69,7 +67,8 @@ export function loadPolicyFile(file: string): Policy {
  * `masker mask`: masks Avro JSON-encoding lines (as avro-tools tojson prints them) or an Avro object
  * container file (detected by its `Obj\x01` magic), writing the same format. Stops at the first record it
  * cannot mask, naming the line / record index and the error code — never a value; every record before it
- * is written completely, nothing of the failing one.
+ * is written completely, nothing of the failing one. A corrupt container stops with MASKER_DECODE naming
+ * the block and its byte offset, after the blocks before it are written.
  */
 export async function maskCommand(options: MaskCommandOptions, io: CliIo): Promise<{ records: number }> {
   const schema = loadSchemaFile(options.schema);
@@ -83,7 +82,7 @@ export async function maskCommand(options: MaskCommandOptions, io: CliIo): Promi
   const output = options.out === undefined ? io.stdout : createWriteStream(options.out);
   try {
     if (head.subarray(0, CONTAINER_MAGIC.length).equals(CONTAINER_MAGIC)) {
-      return await maskContainer(Readable.from(rest), output, schema, plan, keys);
+      return await maskContainer(new ByteSource(rest, options.in ?? 'stdin', regularFileSize(options.in)), output, schema, plan, keys);
     }
     return await maskJsonLines(Readable.from(rest), output, schema.type, plan, keys);
   } finally {
@@ -142,71 +141,84 @@ async function maskJsonLines(input: Readable, output: NodeJS.WritableStream, typ
   return { records };
 }
 
+/**
+ * An object container file, block by block with our own reader and writer (avro-container/): each block's
+ * framing is checked whole (count, size, sync marker, every record) before any of its records is masked;
+ * each record body is masked on the byte path and the masked bodies of a block are written as one block,
+ * same codec, fresh sync marker. The file's writer schema must have --schema's canonical form (--schema
+ * brings the tags; the output header carries it). On a corrupt block the blocks before it are already
+ * written and MASKER_DECODE names the block and its byte offset; on a record that cannot be masked, the
+ * records before it (this block's too) are written.
+ */
 async function maskContainer(
-  input: Readable,
+  src: ByteSource,
   output: NodeJS.WritableStream,
   schema: { json: unknown; type: Type },
   plan: CompiledPlan,
   keys: KeyRing,
 ): Promise<{ records: number }> {
-  let codec = 'null';
-  // Every block's payload is checked to frame as whole records before avsc decodes it: avsc trusts block
-  // counts inside records, and one corrupted count makes it allocate until the heap runs out.
-  const framed = (data: Buffer, cb: (err: Error | null, data?: Buffer) => void): void => {
-    try {
-      countEncodedRecords(plan, data);
-    } catch (err) {
-      cb(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    cb(null, data);
-  };
-  const decoder = new avro.streams.BlockDecoder({
-    parseHook: (writerSchema: avro.Schema) => {
-      const writer = avro.Type.forSchema(writerSchema);
-      if (!writer.equals(schema.type)) {
-        throw new MaskerError('MASKER_INPUT', 'the container file was written with a different schema than --schema');
-      }
-      return schema.type;
-    },
-    codecs: {
-      null: framed,
-      deflate: (data: Buffer, cb: (err: Error | null, data?: Buffer) => void) => {
-        inflateRaw(data, (err, inflated) => (err === null ? framed(inflated, cb) : cb(err)));
-      },
-    },
-  });
-  decoder.on('metadata', (_type: unknown, fileCodec: string) => {
-    codec = fileCodec;
-  });
-  input.pipe(decoder);
-  let encoder: avro.streams.BlockEncoder | undefined;
+  const header = await readContainerHeader(src);
+  checkWriterSchema(header.schemaText, schema.type);
+  const writer = new ContainerWriter(output, header.codec);
+  await writer.writeHeader(JSON.stringify(schema.json));
+  const framing = new RecordFraming(schema.type, schema.json);
   let records = 0;
-  try {
-    for await (const record of decoder as AsyncIterable<unknown>) {
-      const masked = maskOne(plan, record, keys, `record ${records + 1}`);
-      if (encoder === undefined) {
-        encoder = new avro.streams.BlockEncoder(schema.json as avro.Schema, { codec });
-        encoder.pipe(output, { end: false });
-      }
-      if (!encoder.write(masked)) await once(encoder, 'drain');
-      records++;
+  for await (const block of readContainerBlocks(src, header)) {
+    let bodies: Buffer[];
+    try {
+      bodies = framing.split(block.data, block.count);
+    } catch (err) {
+      if (err instanceof MaskerError) throw new MaskerError(err.code, `${blockPlace(block)}: ${err.message}`);
+      throw err;
     }
-  } catch (err) {
-    if (err instanceof MaskerError) throw err;
-    // avsc wraps a codec's error ("… codec decompression error") with ours as the cause.
-    const cause: unknown = err instanceof Error ? err.cause : undefined;
-    if (cause instanceof MaskerError) throw new MaskerError(cause.code, `a block at or after record ${records + 1}: ${cause.message}`);
-    // The decoder's message is not shown: it could quote record bytes.
-    throw new MaskerError('MASKER_INPUT', `record ${records + 1}: the container file cannot be decoded (${err instanceof Error ? err.name : 'error'})`);
-  } finally {
-    if (encoder !== undefined) {
-      const done = once(encoder, 'end');
-      encoder.end();
-      await done;
+    const masked: Buffer[] = [];
+    try {
+      for (const body of bodies) {
+        masked.push(maskBody(plan, body, keys, `record ${records + masked.length + 1} (${blockPlace(block)})`));
+      }
+    } finally {
+      await writer.writeBlock(masked);
+      records += masked.length;
     }
   }
   return { records };
+}
+
+/**
+ * The container's writer schema against --schema: same Parsing Canonical Form, or MASKER_INPUT. (Masking
+ * with the file's own schema would lose --schema's tags; masking with --schema when they differ would
+ * misread every record.)
+ */
+function checkWriterSchema(text: string, expected: Type): void {
+  let writer: Type;
+  try {
+    writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
+  } catch {
+    throw new MaskerError('MASKER_DECODE', 'container header: its avro.schema is not a valid Avro schema');
+  }
+  if (!writer.equals(expected)) {
+    throw new MaskerError('MASKER_INPUT', 'the container file was written with a different schema than --schema (their canonical forms differ): pass the schema the file was written with, tags added');
+  }
+}
+
+function maskBody(plan: CompiledPlan, body: Buffer, keys: KeyRing, where: string): Buffer {
+  try {
+    return maskEncoded(plan, body, keys).bytes;
+  } catch (err) {
+    if (err instanceof MaskerError) throw new MaskerError(err.code, `${where}: ${err.message}`);
+    throw new MaskerError('MASKER_ACTION', `${where}: masking failed`);
+  }
+}
+
+/** The size of a regular file (to bound lengths by the bytes left), else undefined (stdin, a pipe). */
+function regularFileSize(path: string | undefined): number | undefined {
+  if (path === undefined) return undefined;
+  try {
+    const stats = statSync(path);
+    return stats.isFile() ? stats.size : undefined;
+  } catch {
+    return undefined; // the read stream reports it
+  }
 }
 
 /** Reads at least `n` bytes (or everything) from a stream; returns them and an iterator of all bytes. */
