@@ -11,7 +11,8 @@
  * rewriting would add call overhead to the hot path being measured.
  *
  * Scenarios: policy `bench` (bench-policy.yaml: the 6 sensitive fields name, email, phone, SSN, birth
- * date, notes) or `default` (policies/default.yaml: every tagged field, 16 decisions per row), on
+ * date, notes) or `default` (policies/default.yaml: every tagged field, 16 decisions per row), each also
+ * as `<policy>-nonet` (the safety net on unmasked strings off, to price it), on
  * `cdc-update` records (after = before with a changed note/timestamp/version, as an UPDATE looks) or
  * `distinct-rows` (before and after are different customers: nothing shared, the worst case). Every
  * record is a distinct customer. Results are printed and written to bench/results/ (git-ignored).
@@ -22,7 +23,8 @@ import avro from 'avsc';
 import { parse as parseYaml } from 'yaml';
 import type { CompiledPlan, KeyRing } from '../../src/masking/index.js';
 import { KeyedHasher } from '../../src/masking/crypto/keyed-hash.js';
-import { compilePlan, maskEncoded, maskRecord, parsePolicy } from '../../src/masking/index.js';
+import { compileFinder } from '../../src/masking/formats/detectors.js';
+import { compilePlan, DETECTOR_NAMES, maskEncoded, maskRecord, parsePolicy } from '../../src/masking/index.js';
 import type { Workload } from './customer-records.js';
 import { customerEnvelope, prng } from './customer-records.js';
 
@@ -38,16 +40,19 @@ const SLICE_MS = Number(process.env['BENCH_SLICE_MS'] ?? 300);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? process.argv[2] ?? 10_000);
 /** `policy:workload` pairs. */
-const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'bench:cdc-update,bench:distinct-rows,default:cdc-update').split(',');
+const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'bench:cdc-update,bench-nonet:cdc-update,bench:distinct-rows,default:cdc-update,default-nonet:cdc-update').split(',');
 
 const schemaJson: unknown = JSON.parse(readFileSync(`${ROOT}examples/customers-cdc.avsc`, 'utf8'));
 const type = avro.Type.forSchema(schemaJson as avro.Schema);
 const POLICY_FILES: Readonly<Record<string, string>> = { bench: 'bench/engine/bench-policy.yaml', default: 'policies/default.yaml' };
 
+/** `bench`, `default`, or either with `-nonet`: the same policy with the safety net off (`untagged.detect: []`). */
 function planFor(name: string): CompiledPlan {
-  const file = POLICY_FILES[name];
-  if (file === undefined) throw new Error(`unknown policy ${name} (bench | default)`);
-  const policy = parsePolicy(parseYaml(readFileSync(`${ROOT}${file}`, 'utf8')), file);
+  const netOff = name.endsWith('-nonet');
+  const file = POLICY_FILES[netOff ? name.slice(0, -'-nonet'.length) : name];
+  if (file === undefined) throw new Error(`unknown policy ${name} (bench | default, optionally with -nonet)`);
+  const doc = parseYaml(readFileSync(`${ROOT}${file}`, 'utf8')) as Record<string, unknown>;
+  const policy = parsePolicy(netOff ? { ...doc, untagged: { detect: [] } } : doc, file);
   return compilePlan(type, policy, { envelope: 'debezium', schemaJson });
 }
 const secret = new TextEncoder().encode('bench-secret-0123456789abcdef');
@@ -254,7 +259,26 @@ function digestFloor(scenario: string): DigestFloor {
   if (sink < 0) console.log('unreachable');
   return { scenario, digestsPerRecord: Number((count / buffers.length).toFixed(1)), microsPerDigest: Number(((used.user + used.system) / n).toFixed(2)) };
 }
-const floors = SCENARIOS.map(digestFloor);
+const floors = SCENARIOS.filter((s) => !s.includes('-nonet')).map(digestFloor);
+
+/**
+ * The scrubber on its own: every detector over the records' free-text notes (~170 characters with an email,
+ * a card and a phone), as a scrub rule runs it, per note.
+ */
+function scrubPerNote(): { readonly notes: number; readonly averageChars: number; readonly microsPerNote: number } {
+  const notes = inputsFor('distinct-rows').values.map((v) => String((v as { after: { notes: string } }).after.notes));
+  const find = compileFinder(new Set(DETECTOR_NAMES));
+  for (const n of notes) find(n);
+  const cpu = process.cpuUsage();
+  const rounds = 20;
+  let sink = 0;
+  for (let r = 0; r < rounds; r++) for (const n of notes) sink += find(n).length;
+  const used = process.cpuUsage(cpu);
+  if (sink < 0) console.log('unreachable');
+  const averageChars = notes.reduce((a, n) => a + n.length, 0) / notes.length;
+  return { notes: notes.length, averageChars: Math.round(averageChars), microsPerNote: Number(((used.user + used.system) / (rounds * notes.length)).toFixed(2)) };
+}
+const scrub = scrubPerNote();
 console.log(`engine benchmark: ${RECORDS} distinct records, ${ROUNDS} rounds × ${SLICE_MS} ms slices, node ${process.version}, one core; rates per CPU second`);
 console.log('                         decode+encode  decode+mask+encode  byte path    mask only   throughput ratio  mask cost vs     heap peak MB     retained');
 console.log('policy:workload          rec/s          rec/s (objects)     rec/s        rec/s       objects / bytes   codec obj/bytes  masked/plain     MB');
@@ -272,7 +296,15 @@ for (const f of floors) {
       `(${Math.round(1e6 / floor)} records/s at most, before any decoding, scanning or writing)`,
   );
 }
+console.log(`scrub, every detector: ${scrub.microsPerNote} µs per note (${scrub.notes} notes of ~${scrub.averageChars} characters)`);
+for (const r of results.filter((x) => x.scenario.includes('-nonet'))) {
+  const on = results.find((x) => x.scenario === r.scenario.replace('-nonet', ''));
+  if (on !== undefined) {
+    // Each scenario's byte path over its own codec baseline, so the two runs' machine noise cancels.
+    console.log(`safety net (unmasked strings scanned) on ${on.scenario}: byte path / codec ${on.bytePathRatio.toFixed(2)} with it, ${r.bytePathRatio.toFixed(2)} without (${(on.bytePathRatio / r.bytePathRatio).toFixed(2)}x)`);
+  }
+}
 mkdirSync(`${ROOT}bench/results`, { recursive: true });
 const file = `${ROOT}bench/results/engine-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-writeFileSync(file, `${JSON.stringify({ records: RECORDS, rounds: ROUNDS, sliceMs: SLICE_MS, node: process.version, results, digestFloors: floors }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ records: RECORDS, rounds: ROUNDS, sliceMs: SLICE_MS, node: process.version, results, digestFloors: floors, scrub }, null, 2)}\n`);
 console.log(`results written to ${file}`);
