@@ -7,6 +7,7 @@ import { registerPolicyValidateCommand } from './policy-validate-command.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerReplayCommand } from './replay-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerScanCommand } from './scan-command.js';
 import { registerServeCommand } from './serve-command.js';
 
 /** The `masker` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerPolicyValidateCommand(program);
   registerMaskCommand(program);
   registerProduceCommand(program);
+  registerScanCommand(program);
   try {
     process.exitCode = undefined;
     await program.parseAsync([...argv], { from: 'user' });
