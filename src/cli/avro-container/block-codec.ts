@@ -25,7 +25,8 @@ export function parseCodec(value: Buffer | undefined): BlockCodec {
   if (UNSUPPORTED_SPEC_CODECS.has(name)) {
     throw new MaskerError('MASKER_INPUT', `the container file uses the "${name}" codec, which masker mask does not read (supported: null, deflate); recode it first, e.g. avro-tools recodec --codec deflate`);
   }
-  throw new MaskerError('MASKER_DECODE', `the header names an unknown codec ${printable(name)} (expected null or deflate)`);
+  // Not quoted: a corrupted length can make this "name" run into the blocks, i.e. into record values.
+  throw new MaskerError('MASKER_DECODE', `the header names an unknown codec (${value.length} bytes, expected null or deflate)`);
 }
 
 /** A block's payload as stored → its records' bytes. Bounded by MAX_BLOCK_BYTES of output. */
@@ -43,10 +44,4 @@ export function decompressBlock(codec: BlockCodec, stored: Buffer): Buffer {
 /** Records' bytes → a block's payload as stored. */
 export function compressBlock(codec: BlockCodec, data: Buffer): Buffer {
   return codec === 'null' ? data : deflateRawSync(data);
-}
-
-/** A name read from a possibly corrupt header, quoted and cut short so it is safe to print. */
-export function printable(text: string): string {
-  const quoted = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
-  return quoted;
 }

@@ -1,6 +1,6 @@
 import { MaskerError } from '../../errors.js';
 import type { BlockCodec } from './block-codec.js';
-import { parseCodec, printable } from './block-codec.js';
+import { parseCodec } from './block-codec.js';
 import type { ByteSource } from './byte-source.js';
 
 /** The first bytes of every Avro object container file. */
@@ -49,8 +49,8 @@ export async function readContainerHeader(src: ByteSource): Promise<ContainerHea
       for (let i = 0; i < count; i++) {
         at = src.offset;
         const key = (await readSized(src, 'a metadata key')).toString('utf8');
-        const value = await readSized(src, `the value of metadata key ${printable(key)}`);
-        if (meta.has(key)) throw new MaskerError('MASKER_DECODE', `metadata key ${printable(key)} appears twice`);
+        const value = await readSized(src, `the value of ${describeKey(key)}`);
+        if (meta.has(key)) throw new MaskerError('MASKER_DECODE', `${describeKey(key)} appears twice`);
         meta.set(key, value);
       }
       if (size !== undefined && src.offset - entriesStart !== size) {
@@ -70,6 +70,14 @@ export async function readContainerHeader(src: ByteSource): Promise<ContainerHea
     }
     throw err;
   }
+}
+
+/**
+ * A metadata key for a message: only the keys we read are quoted. Any other may be bytes of the blocks
+ * (record values) that a corrupted length made part of the header.
+ */
+function describeKey(key: string): string {
+  return key === 'avro.schema' || key === 'avro.codec' ? `metadata key "${key}"` : `a metadata key of ${Buffer.byteLength(key)} bytes`;
 }
 
 /** A length-prefixed byte string of the header, its length bounded by the header's maximum and the file. */
