@@ -22,6 +22,8 @@ interface Region {
   readonly blocked: boolean[];
   count: number;
   digits: number;
+  /** A finding of this region covers all of its digits. */
+  coveredWhole: boolean;
 }
 
 export interface NumericDetectors {
@@ -50,28 +52,28 @@ function isAlnum(c: number): boolean {
   return isDigit(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 }
 
-const DIGIT = /\d/g;
+/** A numeric region, as readRegion reads it: digit groups joined by 1-3 separators (found natively, cheaply). */
+const REGION = /\d+(?:[ .()/-]{1,3}\d+)*/g;
+/** The shortest region any detector accepts: 7 digits, or an IPv4 address `1.2.3.4`. */
+const MIN_REGION_LENGTH = 7;
 
 /** Scans `text` for numeric regions and runs the enabled detectors on each. */
 export function findNumbers(text: string, detectors: NumericDetectors, add: AddFinding): void {
-  const region: Region = { prefixStart: 0, plus: false, starts: [], ends: [], blocked: [], count: 0, digits: 0 };
-  DIGIT.lastIndex = 0;
-  for (let m = DIGIT.exec(text); m !== null; m = DIGIT.exec(text)) {
-    DIGIT.lastIndex = readRegion(text, m.index, region);
+  const region: Region = { prefixStart: 0, plus: false, starts: [], ends: [], blocked: [], count: 0, digits: 0, coveredWhole: false };
+  REGION.lastIndex = 0;
+  for (let m = REGION.exec(text); m !== null; m = REGION.exec(text)) {
+    if (m[0].length < MIN_REGION_LENGTH) continue;
+    readRegion(text, m.index, region);
+    // One group of under 10 digits is nothing but an international phone's digits (`+1234567`).
+    if (region.count === 1 && region.digits < 10 && !region.plus) continue;
     // Every detector here needs 7 digits, but an IPv4 address, which needs four groups.
     if (region.digits < MIN_DIGITS && region.count < 4) continue;
-    const first = region.starts[0]!;
-    const last = region.ends[region.count - 1]!;
-    let whole = false;
-    const addInRegion: AddFinding = (start, end, detector) => {
-      if (start <= first && end >= last) whole = true;
-      add(start, end, detector);
-    };
-    if (detectors.ipv4) findIpv4(text, region, addInRegion);
-    if (detectors.card) findCards(text, region, addInRegion);
-    if (detectors.ssn) findSsns(text, region, addInRegion);
+    region.coveredWhole = false;
+    if (detectors.ipv4) findIpv4(text, region, add);
+    if (detectors.card) findCards(text, region, add);
+    if (detectors.ssn) findSsns(text, region, add);
     // A phone window inside a region already found whole would add nothing to the union.
-    if (detectors.phone && !whole) {
+    if (detectors.phone && !region.coveredWhole) {
       blockGroups(text, region);
       findPhones(text, region, add);
     }
@@ -117,6 +119,12 @@ function groupValue(text: string, region: Region, g: number): number {
   return v;
 }
 
+/** Adds a finding of a region, noting when it covers every digit of the region. */
+function report(region: Region, add: AddFinding, start: number, end: number, detector: DetectorName): void {
+  if (start <= region.starts[0]! && end >= region.ends[region.count - 1]!) region.coveredWhole = true;
+  add(start, end, detector);
+}
+
 /** IPv4: four groups of 1-3 digits (0-255) joined by dots, not part of a longer dotted run (versions). */
 function findIpv4(text: string, region: Region, add: AddFinding): void {
   for (let g = 0; g + 3 < region.count; g++) {
@@ -126,7 +134,7 @@ function findIpv4(text: string, region: Region, add: AddFinding): void {
     for (let k = g; k < g + 4 && ok; k++) {
       ok = digitsOf(region, k) <= 3 && groupValue(text, region, k) <= 255 && (k === g + 3 || separatorAfter(text, region, k) === 46);
     }
-    if (ok) add(region.starts[g]!, region.ends[g + 3]!, 'ipv4');
+    if (ok) report(region, add, region.starts[g]!, region.ends[g + 3]!, 'ipv4');
   }
 }
 
@@ -156,7 +164,7 @@ function luhn(text: string, region: Region, from: number, to: number): boolean {
 function findCards(text: string, region: Region, add: AddFinding): void {
   for (let from = 0; from < region.count; from++) {
     const first = digitsOf(region, from);
-    if (first >= 13 && first <= 19 && luhn(text, region, from, from)) add(region.starts[from]!, region.ends[from]!, 'credit-card');
+    if (first >= 13 && first <= 19 && luhn(text, region, from, from)) report(region, add, region.starts[from]!, region.ends[from]!, 'credit-card');
     if (first !== 4) continue;
     const sep = separatorAfter(text, region, from);
     if (sep !== 32 && sep !== 45) continue;
@@ -166,7 +174,7 @@ function findCards(text: string, region: Region, add: AddFinding): void {
       if (len < 3 || len > 6) break;
       digits += len;
       if (digits > 19) break;
-      if (digits >= 13 && luhn(text, region, from, to)) add(region.starts[from]!, region.ends[to]!, 'credit-card');
+      if (digits >= 13 && luhn(text, region, from, to)) report(region, add, region.starts[from]!, region.ends[to]!, 'credit-card');
       if (len < 4 || to + 1 >= region.count || separatorAfter(text, region, to) !== sep) break;
     }
   }
@@ -181,7 +189,7 @@ function findSsns(text: string, region: Region, add: AddFinding): void {
     const area = groupValue(text, region, g);
     if (area === 0 || area === 666 || area >= 900) continue;
     if (groupValue(text, region, g + 1) === 0 || groupValue(text, region, g + 2) === 0) continue;
-    add(region.starts[g]!, region.ends[g + 2]!, 'ssn');
+    report(region, add, region.starts[g]!, region.ends[g + 2]!, 'ssn');
   }
 }
 
@@ -261,11 +269,16 @@ function isDate(text: string, region: Region, g: number): boolean {
   const a = digitsOf(region, g);
   const b = digitsOf(region, g + 1);
   const c = digitsOf(region, g + 2);
-  const va = groupValue(text, region, g);
-  const vb = groupValue(text, region, g + 1);
-  const vc = groupValue(text, region, g + 2);
-  if (a === 4 && b <= 2 && c <= 2) return vb >= 1 && vb <= 12 && vc >= 1 && vc <= 31;
-  if (a <= 2 && b <= 2 && c === 4) return va >= 1 && vb >= 1 && va <= 31 && vb <= 31 && (va <= 12 || vb <= 12);
+  if (a === 4 && b <= 2 && c <= 2) {
+    const month = groupValue(text, region, g + 1);
+    const day = groupValue(text, region, g + 2);
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+  }
+  if (a <= 2 && b <= 2 && c === 4) {
+    const va = groupValue(text, region, g);
+    const vb = groupValue(text, region, g + 1);
+    return va >= 1 && vb >= 1 && va <= 31 && vb <= 31 && (va <= 12 || vb <= 12);
+  }
   return false;
 }
 
