@@ -56,7 +56,30 @@ export interface PolicyAuditEvent {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
-export type AuditEvent = RecordAuditEvent | PolicyAuditEvent;
+/**
+ * The schema-change guard (docs/policy-language.md "New fields"): `schema-held` when a worker first meets a
+ * writer schema with leaves no approved schema of its subject had (their paths; never values);
+ * `schema-approved` when such a schema is approved (`by` the approver, from `masker schema approve`), or
+ * recorded as a route's baseline (`by: "baseline"`, the first schema a worker met on that subject).
+ */
+export interface SchemaAuditEvent {
+  readonly schema: typeof AUDIT_SCHEMA_VERSION;
+  readonly type: 'schema-held' | 'schema-approved';
+  readonly id: string;
+  readonly time: string;
+  readonly route: string;
+  /** The source subject: `<source topic>-value` or `<source topic>-key`. */
+  readonly subject: string;
+  readonly schemaId: number;
+  /** schema-held: the new leaf paths; schema-approved: the paths the approval releases (absent for a baseline). */
+  readonly newPaths?: readonly string[];
+  /** schema-held: the route's policy `newFields` mode when the schema was met (what happens to the new leaves). */
+  readonly newFields?: string;
+  /** schema-approved: who approved (`--by`), or `baseline`. */
+  readonly by?: string;
+}
+
+export type AuditEvent = RecordAuditEvent | PolicyAuditEvent | SchemaAuditEvent;
 
 /**
  * UTF-8 JSON of the event, byte for byte what JSON.stringify gives. A record event lists every masked path

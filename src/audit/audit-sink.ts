@@ -1,20 +1,24 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../observability/logger.js';
-import { encodeAuditEvent, type PolicyAuditEvent } from './audit-event.js';
+import { encodeAuditEvent, type PolicyAuditEvent, type SchemaAuditEvent } from './audit-event.js';
+
+/** Audit events written outside record transactions. */
+export type SideAuditEvent = PolicyAuditEvent | SchemaAuditEvent;
 
 /**
- * Audit events that do not belong to a record transaction (policy-applied / policy-rejected). Record
+ * Audit events that do not belong to a record transaction (policy-applied / policy-rejected, and the
+ * schema-change guard's schema-held / schema-approved). Record
  * audit events never go through here: they commit in the same transaction as their record.
  * Events published before `start()` are buffered; a send failure is logged (by code, never content)
  * and retried with the next event.
  */
 export interface AuditSink {
-  publish(event: PolicyAuditEvent): void;
+  publish(event: SideAuditEvent): void;
 }
 
 export class KafkaAuditSink implements AuditSink {
   private producer: Producer | undefined;
-  private pending: PolicyAuditEvent[] = [];
+  private pending: SideAuditEvent[] = [];
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly kafka: Kafka, private readonly topic: string, private readonly logger: Logger) {}
@@ -27,9 +31,14 @@ export class KafkaAuditSink implements AuditSink {
     await this.flushing;
   }
 
-  publish(event: PolicyAuditEvent): void {
+  publish(event: SideAuditEvent): void {
     this.pending.push(event);
     if (this.producer !== undefined) this.flush();
+  }
+
+  /** Events not written yet (after stop(): the ones that could not be written). */
+  get unsent(): number {
+    return this.pending.length;
   }
 
   async stop(): Promise<void> {
@@ -48,11 +57,11 @@ export class KafkaAuditSink implements AuditSink {
         await producer.send({
           topic: this.topic,
           acks: -1,
-          messages: batch.map((e) => ({ key: e.policy.name, value: encodeAuditEvent(e) })),
+          messages: batch.map((e) => ({ key: 'policy' in e ? e.policy.name : e.route, value: encodeAuditEvent(e) })),
         });
       } catch (err) {
         this.pending = [...batch, ...this.pending];
-        this.logger.error({ err: err instanceof Error ? err.name : typeof err, events: batch.length }, 'policy audit events not yet written; will retry');
+        this.logger.error({ err: err instanceof Error ? err.name : typeof err, events: batch.length }, 'audit events not yet written; will retry');
       }
     });
   }
