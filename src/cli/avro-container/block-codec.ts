@@ -25,8 +25,8 @@ export function parseCodec(value: Buffer | undefined): BlockCodec {
   if (UNSUPPORTED_SPEC_CODECS.has(name)) {
     throw new MaskerError('MASKER_INPUT', `the container file uses the "${name}" codec, which masker mask does not read (supported: null, deflate); recode it first, e.g. avro-tools recodec --codec deflate`);
   }
-  // Not quoted: a corrupted length can make this "name" run into the blocks, i.e. into record values.
-  throw new MaskerError('MASKER_DECODE', `the header names an unknown codec (${value.length} bytes, expected null or deflate)`);
+  // Neither quoted nor measured: a corrupted length can make this "name" run into the blocks' record values.
+  throw new MaskerError('MASKER_DECODE', 'the header names an unknown codec (expected null or deflate)');
 }
 
 /** A block's payload as stored → its records' bytes. Bounded by MAX_BLOCK_BYTES of output. */

@@ -38,12 +38,12 @@ export async function readContainerHeader(src: ByteSource): Promise<ContainerHea
       if (count < 0) {
         count = -count;
         size = await src.readLong('a metadata block byte size');
-        if (size < 0) throw new MaskerError('MASKER_DECODE', `a metadata block with a negative byte size (${size})`);
+        if (size < 0) throw new MaskerError('MASKER_DECODE', 'a metadata block with a negative byte size');
       }
       // An entry is at least two bytes (the key's and the value's lengths).
       const left = Math.min(src.remaining() ?? Infinity, MAX_HEADER_BYTES);
       if (count * 2 > left || (size !== undefined && (size > left || count * 2 > size))) {
-        throw new MaskerError('MASKER_DECODE', `a metadata block of ${count} entries${size === undefined ? '' : ` in ${size} bytes`}, more than the bytes left can hold`);
+        throw new MaskerError('MASKER_DECODE', `a metadata block count${size === undefined ? '' : ' or byte size'} larger than the bytes left can hold`);
       }
       const entriesStart = src.offset;
       for (let i = 0; i < count; i++) {
@@ -55,7 +55,7 @@ export async function readContainerHeader(src: ByteSource): Promise<ContainerHea
       }
       if (size !== undefined && src.offset - entriesStart !== size) {
         at = entriesStart;
-        throw new MaskerError('MASKER_DECODE', `a metadata block byte size (${size}) that does not match its entries (${src.offset - entriesStart} bytes)`);
+        throw new MaskerError('MASKER_DECODE', 'a metadata block byte size that does not match its entries');
       }
     }
     at = src.offset;
@@ -74,16 +74,17 @@ export async function readContainerHeader(src: ByteSource): Promise<ContainerHea
 
 /**
  * A metadata key for a message: only the keys we read are quoted. Any other may be bytes of the blocks
- * (record values) that a corrupted length made part of the header.
+ * (record values) that a corrupted length made part of the header. For the same reason no message quotes
+ * a count or length read from the header: after a corrupted length it may be record bytes.
  */
 function describeKey(key: string): string {
-  return key === 'avro.schema' || key === 'avro.codec' ? `metadata key "${key}"` : `a metadata key of ${Buffer.byteLength(key)} bytes`;
+  return key === 'avro.schema' || key === 'avro.codec' ? `metadata key "${key}"` : 'a metadata key';
 }
 
 /** A length-prefixed byte string of the header, its length bounded by the header's maximum and the file. */
 async function readSized(src: ByteSource, what: string): Promise<Buffer> {
   const n = await src.readLong(`the length of ${what}`);
-  if (n < 0) throw new MaskerError('MASKER_DECODE', `${what} with a negative length (${n})`);
-  if (src.offset + n > MAX_HEADER_BYTES) throw new MaskerError('MASKER_DECODE', `${what} of ${n} bytes: the header would exceed ${MAX_HEADER_BYTES} bytes`);
+  if (n < 0) throw new MaskerError('MASKER_DECODE', `${what} with a negative length`);
+  if (src.offset + n > MAX_HEADER_BYTES) throw new MaskerError('MASKER_DECODE', `${what} that would make the header larger than ${MAX_HEADER_BYTES} bytes`);
   return src.read(n, what);
 }

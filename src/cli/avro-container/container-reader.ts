@@ -40,14 +40,16 @@ export async function* readContainerBlocks(src: ByteSource, header: ContainerHea
     let block: ContainerBlock;
     try {
       const count = await src.readLong('the block\'s record count');
-      if (count < 0) throw new MaskerError('MASKER_DECODE', `a negative record count (${count})`);
+      // Counts and sizes are not quoted before the sync marker is checked: after a header whose lengths
+      // were corrupted, they may be read from record bytes.
+      if (count < 0) throw new MaskerError('MASKER_DECODE', 'a negative record count');
       const size = await src.readLong('the block\'s byte size');
-      if (size < 0) throw new MaskerError('MASKER_DECODE', `a negative byte size (${size})`);
+      if (size < 0) throw new MaskerError('MASKER_DECODE', 'a negative byte size');
       const left = src.remaining();
       if (size > MAX_BLOCK_BYTES || (left !== undefined && size > left)) {
-        throw new MaskerError('MASKER_DECODE', `a byte size of ${size}, more than the ${left === undefined ? MAX_BLOCK_BYTES : Math.min(left, MAX_BLOCK_BYTES)} bytes left`);
+        throw new MaskerError('MASKER_DECODE', `a byte size larger than the ${left === undefined ? MAX_BLOCK_BYTES : Math.min(left, MAX_BLOCK_BYTES)} bytes left`);
       }
-      const stored = await src.read(size, `the block's ${size} bytes of records`);
+      const stored = await src.read(size, 'the block\'s records');
       const sync = await src.read(SYNC_BYTES, 'the block\'s sync marker');
       if (!sync.equals(header.sync)) throw new MaskerError('MASKER_DECODE', 'the sync marker after the block differs from the header\'s (corrupt or misaligned block)');
       const data = decompressBlock(header.codec, stored);

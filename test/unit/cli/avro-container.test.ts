@@ -124,18 +124,18 @@ describe('container reader', () => {
 describe('container reader: corrupt headers fail fast with MASKER_DECODE and the byte offset', () => {
   const cases: Array<[string, Buffer, RegExp]> = [
     ['bad magic', Buffer.concat([Buffer.from('Obj\x02', 'latin1'), encodeLong(1), SCHEMA_ENTRY, encodeLong(0), Buffer.alloc(16)]), /container header, at byte 0: not an Avro object container file/],
-    ['a huge metadata count', rawHeader(Buffer.concat([encodeLong(2 ** 31 - 1), SCHEMA_ENTRY, encodeLong(0)])), /at byte 4: a metadata block of 2147483647 entries/],
-    ['a count near 2^62', rawHeader(Buffer.concat([Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), SCHEMA_ENTRY, encodeLong(0)])), /at byte 4: a metadata block of \d+ entries/],
-    ['a negative count with a huge byte size', rawHeader(Buffer.concat([encodeLong(-1), encodeLong(2 ** 40), SCHEMA_ENTRY, encodeLong(0)])), /at byte 4: a metadata block of 1 entries in 1099511627776 bytes/],
+    ['a huge metadata count', rawHeader(Buffer.concat([encodeLong(2 ** 31 - 1), SCHEMA_ENTRY, encodeLong(0)])), /at byte 4: a metadata block count larger than the bytes left can hold/],
+    ['a count near 2^62', rawHeader(Buffer.concat([Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), SCHEMA_ENTRY, encodeLong(0)])), /at byte 4: a metadata block count larger than the bytes left can hold/],
+    ['a negative count with a huge byte size', rawHeader(Buffer.concat([encodeLong(-1), encodeLong(2 ** 40), SCHEMA_ENTRY, encodeLong(0)])), /at byte 4: a metadata block count or byte size larger than the bytes left can hold/],
     ['a negative count with a negative byte size', rawHeader(Buffer.concat([encodeLong(-1), encodeLong(-5), SCHEMA_ENTRY, encodeLong(0)])), /at byte 4: a metadata block with a negative byte size/],
-    ['a negative count whose byte size lies', rawHeader(Buffer.concat([encodeLong(-1), encodeLong(SCHEMA_ENTRY.length - 1), SCHEMA_ENTRY, encodeLong(0)])), /byte size \(\d+\) that does not match its entries/],
+    ['a negative count whose byte size lies', rawHeader(Buffer.concat([encodeLong(-1), encodeLong(SCHEMA_ENTRY.length - 1), SCHEMA_ENTRY, encodeLong(0)])), /at byte \d+: a metadata block byte size that does not match its entries/],
     ['a count of -2^63 (varint of 10 bytes)', rawHeader(Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), encodeLong(3), SCHEMA_ENTRY])), /at byte 4: a metadata block/],
     ['a varint longer than 10 bytes', rawHeader(Buffer.concat([Buffer.alloc(11, 0xff), Buffer.from([0x01]), SCHEMA_ENTRY])), /a varint longer than 10 bytes/],
     ['a negative key length', rawHeader(Buffer.concat([encodeLong(1), encodeLong(-3), SCHEMA_ENTRY, encodeLong(0)])), /a metadata key with a negative length/],
     ['a value longer than the file', rawHeader(Buffer.concat([encodeLong(1), entry('avro.schema', '').subarray(0, 12), encodeLong(100_000), Buffer.from('{}')])), /the file ends inside the value of metadata key "avro.schema"/],
     ['a repeated key', rawHeader(Buffer.concat([encodeLong(2), SCHEMA_ENTRY, SCHEMA_ENTRY, encodeLong(0)])), /metadata key "avro.schema" appears twice/],
     ['no avro.schema', rawHeader(Buffer.concat([encodeLong(1), entry('avro.codec', 'null'), encodeLong(0)])), /the metadata has no avro.schema/],
-    ['an unknown codec', rawHeader(Buffer.concat([encodeLong(2), SCHEMA_ENTRY, entry('avro.codec', 'deflatz'), encodeLong(0)])), /an unknown codec \(7 bytes, expected null or deflate\)/],
+    ['an unknown codec', rawHeader(Buffer.concat([encodeLong(2), SCHEMA_ENTRY, entry('avro.codec', 'deflatz'), encodeLong(0)])), /the header names an unknown codec \(expected null or deflate\)$/],
     ['a file that ends in the sync marker', rawHeader(Buffer.concat([encodeLong(1), SCHEMA_ENTRY, encodeLong(0)])).subarray(0, -5), /the file ends inside the sync marker/],
     ['a file that ends in the magic', Buffer.from('Obj', 'latin1'), /at byte 0: the file ends inside the magic bytes/],
   ];
@@ -161,7 +161,7 @@ describe('container reader: corrupt headers fail fast with MASKER_DECODE and the
     const swallowed = Buffer.concat([Buffer.from('null'), encodeLong(0), Buffer.alloc(16, 7), block]);
     const codecLength = rawHeader(Buffer.concat([encodeLong(2), SCHEMA_ENTRY, entry('avro.codec', swallowed), encodeLong(0)]));
     const unknownKeys = rawHeader(Buffer.concat([encodeLong(3), SCHEMA_ENTRY, entry('secret@example.org', 'x'), entry('secret@example.org', 'y'), encodeLong(0)]));
-    for (const [bytes, message] of [[codecLength, new RegExp(`an unknown codec \\(${swallowed.length} bytes`)], [unknownKeys, /a metadata key of 18 bytes appears twice/]] as const) {
+    for (const [bytes, message] of [[codecLength, /an unknown codec \(expected null or deflate\)$/], [unknownKeys, /: a metadata key appears twice$/]] as const) {
       const { error } = await readAll(Buffer.concat([bytes, block]));
       expect(error?.code).toBe('MASKER_DECODE');
       expect(error?.message).toMatch(message);
@@ -201,7 +201,7 @@ describe('container reader: corrupt blocks', () => {
       return bytes;
     });
     expect(result.blocks).toHaveLength(1);
-    expect(result.error?.message).toBe(`block 2 at byte ${offsets[1]}: a negative record count (-2)`);
+    expect(result.error?.message).toBe(`block 2 at byte ${offsets[1]}: a negative record count`);
   });
 
   it('a byte size beyond the end of the file', async () => {
@@ -212,7 +212,7 @@ describe('container reader: corrupt blocks', () => {
       const bad = Buffer.concat([bytes.subarray(0, offsets[1]! + 1), encodeLong(2 ** 45), bytes.subarray(offsets[1]! + 2)]);
       const result = await readAll(bad, { sized });
       expect(result.blocks).toHaveLength(1);
-      expect(result.error?.message).toMatch(new RegExp(`^block 2 at byte ${offsets[1]}: (a byte size of 35184372088832|the file ends inside the block's 35184372088832 bytes)`));
+      expect(result.error?.message).toMatch(new RegExp(`^block 2 at byte ${offsets[1]}: (a byte size larger than the \\d+ bytes left|the file ends inside the block's records)`));
     }
   });
 
