@@ -22,8 +22,7 @@ export function connectClusters(env: MaskerEnv, logger: Logger, clientId: string
     ? undefined
     : createKafka({ brokers: env.TARGET_KAFKA_BROKERS, clientId, logger });
   const sourceRegistry = new RegistryClient({ url: required(env, 'SCHEMA_REGISTRY_URL') });
-  const lookup = env.TARGET_SCHEMA_REGISTRY_URL === undefined
-    ? new CachedSchemaLookup(sourceRegistry)
-    : new CachedSchemaLookup(sourceRegistry, new RegistryClient({ url: env.TARGET_SCHEMA_REGISTRY_URL }));
+  const targetRegistry = env.TARGET_SCHEMA_REGISTRY_URL === undefined ? sourceRegistry : new RegistryClient({ url: env.TARGET_SCHEMA_REGISTRY_URL });
+  const lookup = new CachedSchemaLookup(sourceRegistry, targetRegistry, { logger });
   return { kafka, targetKafka, lookup, mode: targetKafka === undefined ? 'single-cluster' : 'two-cluster' };
 }

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { loadRoutes, type Route } from '../config/routes.js';
-import { MaskerError } from '../errors.js';
+import { dispositionOf, MaskerError } from '../errors.js';
 import { analyzePlan, parsePolicy } from '../masking/index.js';
 import { RegistryClient } from '../registry/registry-client.js';
-import { parseSchema } from '../registry/schema-cache.js';
+import { CachedSchemaLookup } from '../registry/schema-cache.js';
 
 interface TextSink {
   write(text: string): unknown;
@@ -26,6 +26,8 @@ export async function checkPolicyAgainstRoutes(doc: unknown, origin: string, rou
     return;
   }
   const registry = new RegistryClient({ url: registryUrl, timeoutMs: 5_000 });
+  // Resolved as the workers resolve it: with the registry's metadata.tags merged into confluent:tags.
+  const lookup = new CachedSchemaLookup(registry);
   const problems: string[] = [];
   for (const route of routes) {
     for (const part of subjectsOf(route)) {
@@ -38,7 +40,14 @@ export async function checkPolicyAgainstRoutes(doc: unknown, origin: string, rou
         continue;
       }
       if (latest === undefined) continue;
-      const schema = parseSchema(latest.id, latest.schema);
+      let schema: Awaited<ReturnType<CachedSchemaLookup['byId']>>;
+      try {
+        schema = await lookup.byId(latest.id);
+      } catch (cause) {
+        if (dispositionOf(cause) !== 'retry') throw cause;
+        err.write(`note: registry unreachable: ${policy.name} not checked against ${subject}\n`);
+        continue;
+      }
       const analysis = analyzePlan(schema.type, policy, { envelope: part === 'value' ? route.envelope : 'none', schemaJson: schema.json });
       for (const w of analysis.warnings) err.write(`warning: route ${route.name}, ${subject} v${latest.version}: ${w.message}\n`);
       for (const e of analysis.errors) problems.push(`route ${route.name}, ${subject} v${latest.version}: ${e.message}`);
