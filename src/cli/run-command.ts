@@ -8,6 +8,8 @@ import { startHealthServer } from '../observability/health-server.js';
 import { createLogger } from '../observability/logger.js';
 import { MaskerMetrics } from '../observability/metrics.js';
 import { openPolicyProvider, type OpenedPolicyProvider } from '../policy/open-policy-provider.js';
+import { openSchemaGuard } from '../policy/open-schema-guard.js';
+import type { SchemaGuard } from '../policy/schema-guard.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
 import { connectClusters } from './clusters.js';
 
@@ -47,8 +49,9 @@ export function registerRunCommand(program: Command): void {
 
       const auditSink = new KafkaAuditSink(outputKafka, env.MASKER_AUDIT_TOPIC, logger);
       let policies: OpenedPolicyProvider | undefined;
+      let schemaGuard: SchemaGuard | undefined;
       const closeAll = async (): Promise<void> => {
-        await Promise.allSettled([policies?.stop(), auditSink.stop(), health?.close()]);
+        await Promise.allSettled([policies?.stop(), schemaGuard?.stop(), auditSink.stop(), health?.close()]);
       };
       try {
         await ensureTopics(outputKafka, [{ topic: env.MASKER_AUDIT_TOPIC }]);
@@ -62,6 +65,8 @@ export function registerRunCommand(program: Command): void {
             if (event.type === 'policy-applied') metrics.policyVersion.set({ policy: event.policy.name }, event.policy.version);
           },
         });
+        // Schema-change guard: approvals next to the policies (Redis, or <policies>/.schema-approvals.state).
+        schemaGuard = await openSchemaGuard({ routes, policiesDir: opts.policies, logger, onEvent: (event) => auditSink.publish(event) });
         logger.info({
           mode,
           targetRegistry: env.TARGET_SCHEMA_REGISTRY_URL === undefined ? 'source' : 'separate',
@@ -73,6 +78,7 @@ export function registerRunCommand(program: Command): void {
           kafka, routes, lookup, keys, logger, metrics,
           ...(targetKafka === undefined ? {} : { targetKafka }),
           policies: policies.provider,
+          schemaGuard,
           groupId: env.MASKER_GROUP_ID,
           auditTopic: env.MASKER_AUDIT_TOPIC,
           quarantineTopic: env.MASKER_QUARANTINE_TOPIC,

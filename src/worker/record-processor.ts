@@ -6,6 +6,8 @@ import type { Route } from '../config/routes.js';
 import { describeError, dispositionOf, MaskerError } from '../errors.js';
 import { maskEncoded, PlanCache, UntaggedPiiError, type EncodedMaskResult, type KeyRing } from '../masking/index.js';
 import type { ActivePolicy } from '../policy/active-policy.js';
+import type { SubjectPart } from '../policy/schema-approvals.js';
+import type { RouteSchemaGuard } from '../policy/schema-guard.js';
 import type { ResolvedSchema, SchemaLookup } from '../registry/schema-cache.js';
 import { HEADER_BYTES, readFrame, writeHeader } from '../registry/wire-format.js';
 
@@ -66,6 +68,8 @@ export class RecordProcessor {
     private readonly lookup: SchemaLookup,
     private readonly keys: KeyRing,
     private readonly settings: ProcessorSettings,
+    /** The schema-change guard: leaves of a writer schema no approved schema had are held (policy newFields). */
+    private readonly guard?: RouteSchemaGuard,
   ) {}
 
   async process(record: SourceRecord, policy: ActivePolicy): Promise<ProcessedRecord> {
@@ -80,7 +84,7 @@ export class RecordProcessor {
       const key = await this.maskKey(record, policy, where);
       const value = record.value === null
         ? { ...UNMASKED, bytes: null }
-        : await this.maskAvro(record.value, policy, `${this.route.target.topic}-value`, this.route.envelope, `${where} value`);
+        : await this.maskAvro(record.value, policy, 'value', this.route.envelope, `${where} value`);
       const outcome: RecordOutcome = record.value === null ? 'tombstone' : 'masked';
       const headers = this.targetHeaders(record.headers);
       const audit = this.audit(record, policy, outcome, value, key, [...prefixed('key', key.fields), ...value.fields], [...prefixed('key', key.detections), ...value.detections]);
@@ -106,17 +110,21 @@ export class RecordProcessor {
       throw new MaskerError('MASKER_KEY_FORMAT', `${where} key: route key: mask needs an Avro key in the Confluent wire format (set key: keep or drop for other keys)`);
     }
     try {
-      return await this.maskAvro(record.key, policy, `${this.route.target.topic}-key`, 'none', `${where} key`);
+      return await this.maskAvro(record.key, policy, 'key', 'none', `${where} key`);
     } catch (err) {
       if (err instanceof UntaggedPiiError) throw new UntaggedPiiError(`key:${err.path}`, err.detectors);
       throw err;
     }
   }
 
-  private async maskAvro(payload: Buffer, policy: ActivePolicy, subject: string, envelope: Route['envelope'], where: string): Promise<MaskedPart> {
+  private async maskAvro(payload: Buffer, policy: ActivePolicy, part: SubjectPart, envelope: Route['envelope'], where: string): Promise<MaskedPart> {
     const frame = readFrame(payload, where);
     const schema = await this.lookup.byId(frame.schemaId);
-    const entry = this.plans.get(schema, policy, envelope);
+    // A Map lookup per record; the store is read only on the first record of a schema id.
+    const held = this.guard === undefined
+      ? undefined
+      : this.guard.held(part, frame.schemaId) ?? await this.guard.resolve(part, schema, policy.policy.newFields);
+    const entry = this.plans.get(schema, policy, envelope, held);
     if (!entry.ok) throw entry.error;
     // Masked straight from the Avro bytes (no record decode / encode); errors name paths, never values.
     let masked: EncodedMaskResult;
@@ -128,7 +136,7 @@ export class RecordProcessor {
       }
       throw err;
     }
-    const targetSchemaId = await this.targetSchemaId(subject, frame.schemaId, schema);
+    const targetSchemaId = await this.targetSchemaId(`${this.route.target.topic}-${part}`, frame.schemaId, schema);
     writeHeader(masked.bytes, targetSchemaId);
     return { bytes: masked.bytes, sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields, detections: masked.detections };
   }

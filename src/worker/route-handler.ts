@@ -6,6 +6,7 @@ import type { KeyRing } from '../masking/keys.js';
 import type { Logger } from '../observability/logger.js';
 import type { MaskerMetrics } from '../observability/metrics.js';
 import type { PolicyProvider } from '../policy/active-policy.js';
+import type { SchemaGuard } from '../policy/schema-guard.js';
 import type { SchemaLookup } from '../registry/schema-cache.js';
 import { RecordProcessor, type ProcessorSettings } from './record-processor.js';
 
@@ -19,6 +20,8 @@ export interface RouteHandlerOptions {
   readonly settings: ProcessorSettings;
   readonly logger: Logger;
   readonly metrics?: MaskerMetrics;
+  /** The schema-change guard (absent: every leaf of every writer schema counts as approved). */
+  readonly schemaGuard?: SchemaGuard;
 }
 
 /**
@@ -31,7 +34,7 @@ export class RouteHandler {
   private readonly log: Logger;
 
   constructor(private readonly options: RouteHandlerOptions) {
-    this.processor = new RecordProcessor(options.route, options.lookup, options.keys, options.settings);
+    this.processor = new RecordProcessor(options.route, options.lookup, options.keys, options.settings, options.schemaGuard?.forRoute(options.route));
     this.log = options.logger.child({ route: options.route.name });
   }
 

@@ -6,6 +6,7 @@ import type { KeyRing } from '../masking/keys.js';
 import type { Logger } from '../observability/logger.js';
 import type { MaskerMetrics } from '../observability/metrics.js';
 import type { PolicyProvider } from '../policy/active-policy.js';
+import type { SchemaGuard } from '../policy/schema-guard.js';
 import type { SchemaLookup } from '../registry/schema-cache.js';
 import { RouteHandler } from './route-handler.js';
 import { ensureRouteTopics, ensureSharedTopics } from './topics.js';
@@ -35,6 +36,8 @@ export interface WorkerOptions {
   readonly sessionTimeoutMs?: number;
   readonly onCommit?: (info: CommitInfo) => void;
   readonly metrics?: MaskerMetrics;
+  /** The schema-change guard, started, covering every route (absent: no leaf is ever held). `masker run` always passes one. */
+  readonly schemaGuard?: SchemaGuard;
 }
 
 export interface RunningWorker {
@@ -66,6 +69,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       settings: { maxRecordBytes: options.maxRecordBytes },
       logger,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      ...(options.schemaGuard === undefined ? {} : { schemaGuard: options.schemaGuard }),
     }));
   }
   await ensureSharedTopics(kafka, options.targetKafka, options.auditTopic, options.quarantineTopic);
