@@ -6,6 +6,7 @@ import { registerPolicyCommand } from './policy-command.js';
 import { registerPolicyValidateCommand } from './policy-validate-command.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerReplayCommand } from './replay-command.js';
+import { registerSchemaCommand } from './schema-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScanCommand } from './scan-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -24,6 +25,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerPolicyValidateCommand(program);
   registerMaskCommand(program);
   registerProduceCommand(program);
+  registerSchemaCommand(program);
   registerScanCommand(program);
   try {
     process.exitCode = undefined;
