@@ -334,7 +334,12 @@ async function scanTopic(
   run: ScanRun, topic: string, from: string | undefined, limit: number, env: ReturnType<typeof loadEnv>, logger: Logger,
   io: CliIo, showProgress: boolean, deps: ScanDeps,
 ): Promise<ScanSource> {
-  const fromBound = from === undefined || from === 'beginning' ? undefined : parseBound(from, '--from');
+  let fromBound: ReturnType<typeof parseBound> | undefined;
+  try {
+    fromBound = from === undefined || from === 'beginning' ? undefined : parseBound(from, '--from');
+  } catch {
+    usage(`--from: expected beginning, an offset (e.g. 1200, in every partition) or an ISO 8601 time with a zone (e.g. 2026-11-28T09:00:00Z), got "${from ?? ''}"`);
+  }
   const registry = new RegistryClient({ url: required(env, 'SCHEMA_REGISTRY_URL') });
   const lookup = deps.lookup ?? new CachedSchemaLookup(registry);
   const brokers = required(env, 'KAFKA_BROKERS');

@@ -63,6 +63,13 @@ const KIND_FORMATS: Readonly<Partial<Record<PiiKind, PseudonymFormat>>> = {
   ADDRESS: 'address',
 };
 
+/**
+ * Whole values of one kind are pseudonymized only when (nearly) every sampled value is one: a field where
+ * most values are something else (`channel: web` next to `contact: jane@…` in a map) would have them all
+ * turned into fake emails, so it gets `scrub` instead.
+ */
+const PSEUDONYMIZE_SHARE = 0.9;
+
 interface Candidate {
   readonly action: ActionName;
   readonly params: Record<string, unknown>;
@@ -74,8 +81,10 @@ function candidatesFor(field: FieldReport): Candidate[] {
   const detectors = DETECTOR_NAMES.filter((d) => (field.hits.byDetector[d] ?? 0) > 0);
   const [only] = detectors;
   if (field.hits.values > 0) {
-    if (field.hits.inText > 0) out.push({ action: 'scrub', params: { detectors } });
-    else if (detectors.length === 1 && only !== undefined) out.push({ action: 'pseudonymize', params: { format: DETECTOR_FORMATS[only] } });
+    const wholeKind = field.hits.inText === 0 && detectors.length === 1 && only !== undefined;
+    if (wholeKind && field.hits.values >= PSEUDONYMIZE_SHARE * field.scanned) out.push({ action: 'pseudonymize', params: { format: DETECTOR_FORMATS[only] } });
+    // Free text, or a field where only some values are PII (a map of mixed entries): replace what is found.
+    else if (field.hits.inText > 0 || wholeKind) out.push({ action: 'scrub', params: { detectors } });
   } else {
     const kind = field.nameHints[0];
     const format = kind === undefined ? undefined : KIND_FORMATS[kind];
@@ -138,10 +147,11 @@ function compilesEverywhere(baseDoc: Record<string, unknown>, rule: Record<strin
 }
 
 /**
- * Rules for every `pii-not-covered` field: `scrub` (with the detectors that hit) for free text,
- * `pseudonymize` with the detector's format for whole values all of one kind, a fitting action for a name
- * hint, `redact` otherwise — each checked to compile against every scanned schema (else the next one:
- * redact, then nullify). Appended to the base policy (first match wins, and no enabled rule matched them).
+ * Rules for every `pii-not-covered` field: `scrub` (with the detectors that hit) for free text and for
+ * fields where only some values are PII, `pseudonymize` with the detector's format when (nearly) every
+ * sampled value is one whole finding of one kind, a fitting action for a name hint, `redact` otherwise
+ * (whole values of several kinds) — each checked to compile against every scanned schema (else the next
+ * one: redact, then nullify). Appended to the base policy (first match wins, and no enabled rule matched them).
  */
 export function suggestPolicy(
   fields: readonly FieldReport[],

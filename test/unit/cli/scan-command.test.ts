@@ -133,7 +133,7 @@ describe('masker scan (offline)', () => {
     const policy = parsePolicy(parseYaml(r.out), 'suggestion');
     expect(policy.rules.map((x) => [x.match.path?.[0], x.action])).toEqual([
       ['comment', 'scrub'],
-      ['extra{}', 'pseudonymize'],
+      ['extra{}', 'scrub'],
       ['customer_name', 'pseudonymize'],
     ]);
     expect(r.out).toContain('# masker scan --suggest policy: 3 rule(s)');

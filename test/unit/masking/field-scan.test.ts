@@ -230,7 +230,8 @@ describe('suggestions', () => {
     const byPath = new Map(suggestion.added.map((a) => [a.path, a]));
     expect(byPath.get('notes')?.action).toBe('scrub');
     expect(parsed.rules.find((r) => r.name === byPath.get('notes')?.rule)).toMatchObject({ action: 'scrub', params: { detectors: ['email', 'phone'] }, match: { path: ['notes'] } });
-    expect(parsed.rules.find((r) => r.name === byPath.get('attributes{}')?.rule)).toMatchObject({ action: 'pseudonymize', params: { format: 'ssn' } });
+    // Half the map's values are SSNs, the rest are not: scrub them where found, do not fake every value.
+    expect(parsed.rules.find((r) => r.name === byPath.get('attributes{}')?.rule)).toMatchObject({ action: 'scrub', params: { detectors: ['ssn'] } });
     expect(parsed.rules.find((r) => r.name === byPath.get('logins[]')?.rule)).toMatchObject({ action: 'pseudonymize', params: { format: 'ipv4' } });
     expect(parsed.rules.find((r) => r.name === byPath.get('contact_email')?.rule)).toMatchObject({ action: 'pseudonymize', params: { format: 'email' } });
     // pseudonymize phone needs a string: a long falls back to redact.
@@ -240,6 +241,14 @@ describe('suggestions', () => {
     const again = scanOf(plain, records, { policy: parsed }).fields;
     expect(again.filter((f) => f.verdict === 'pii-not-covered').map((f) => f.path)).toEqual([]);
     expectNoPlantedValue(JSON.stringify(suggestion));
+  });
+
+  it('--suggest policy: whole values of several kinds → redact; one kind in nearly every value → pseudonymize', () => {
+    const s = schema({ type: 'record', name: 'C', fields: [{ name: 'contact', type: 'string' }, { name: 'backup', type: 'string' }] });
+    const rows = Array.from({ length: 10 }, (_, i) => ({ contact: i % 2 === 0 ? PLANTED.email : PLANTED.phone, backup: PLANTED.email2 }));
+    const { fields } = scanOf(s, rows);
+    const suggestion = suggestPolicy(fields, { schemas: [{ type: s.type, json: s.json, envelope: 'none' }] });
+    expect(suggestion.added.map((a) => [a.path, a.action])).toEqual([['contact', 'redact'], ['backup', 'pseudonymize']]);
   });
 
   it('--suggest policy without a base policy starts from an empty one; envelope fields need tags', () => {
