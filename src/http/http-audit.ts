@@ -1,5 +1,5 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import { AUDIT_SCHEMA_VERSION, type FieldAudit, type PolicyAuditEvent } from '../audit/audit-event.js';
+import { type AUDIT_SCHEMA_VERSION, type FieldAudit, type PolicyAuditEvent } from '../audit/audit-event.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
