@@ -492,7 +492,7 @@ async function readRanges(
       // No committed offsets and fromBeginning false: a fetch before the seeks apply reads at the end (nothing).
       await consumer.subscribe({ topic, fromBeginning: false });
       armIdle();
-      await consumer.run({
+      const running = consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch, isRunning, isStale }) => {
           const end = ends.get(batch.partition) ?? 0n;
@@ -513,8 +513,11 @@ async function readRanges(
           }
         },
       });
-      // Seeks made before the group is joined wait for the partition's assignment; each applies before its first fetch.
+      // kafkajs creates the group synchronously in run(): seeking now, before it is joined, makes every first
+      // fetch start at the range (a seek after `await run()` could lose the race with a first fetch at the end
+      // of a busy topic, whose records past the end offsets would then mark the partition done).
       for (const r of active) consumer.seek({ topic, partition: r.partition, offset: String(r.start) });
+      await running;
       await finished;
     } finally {
       if (timer !== undefined) clearTimeout(timer);

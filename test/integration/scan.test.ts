@@ -207,6 +207,31 @@ describe('masker scan on a topic', () => {
     expect(run.err).toBe(`masker scan: MASKER_INPUT: topic ${missing} does not exist (cluster ${endpoints().brokers.join(',')})\n`);
   });
 
+  it('a busy topic: records produced while it runs neither keep it going nor cut the sample short', async () => {
+    const body = await registry.encode(schemaId, ticket(1));
+    const producer = kafka.producer();
+    await producer.connect();
+    let producing = true;
+    const background = (async () => {
+      while (producing) {
+        await producer.send({ topic, messages: [{ value: body, partition: 0 }, { value: body, partition: 1 }] });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const newest = JSON.parse((await scan({ topic, samples: '20', json: true })).out) as JsonReport;
+      expect(newest.records).toMatchObject({ read: 20, decoded: 20 });
+      const oldest = JSON.parse((await scan({ topic, samples: '12', from: 'beginning', json: true })).out) as JsonReport;
+      expect(oldest.records).toMatchObject({ read: 12 });
+      expect(oldest.notes).toEqual([]);
+    } finally {
+      producing = false;
+      await background;
+      await producer.disconnect();
+    }
+  });
+
   it('stops at the end offsets when the log ends with transaction markers and aborted records', async () => {
     const id = await produceAvro(kafka, registry, txTopic, schema, [{ value: ticket(0) }]);
     const body = await registry.encode(id, ticket(3));
