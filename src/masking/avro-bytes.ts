@@ -263,9 +263,14 @@ export function scalarDecoder(node: ScalarNode, where: string): Decode {
 /** What a screening decoder returns for a value it did not decode: the operator has nothing to do. */
 export const SCREENED_OUT: unique symbol = Symbol('screened out');
 
+/** Every detector's finding holds an `@` or a `:`, or two ASCII digits in a string of seven characters or more. */
+const SCREEN_MIN_DIGITS = 2;
+const SCREEN_MIN_LENGTH = 7;
+
 /**
- * A string decoder for the safety net's scan: a string whose bytes hold no digit, `:` or `@` cannot hold
- * anything a detector finds (every finding has one), so it is skipped without decoding.
+ * A string decoder for the safety net's scan: a string that cannot hold anything a detector finds — no `@`,
+ * no `:`, and fewer than two digits or seven characters (an email needs `@`, IPv6 `:`, an IBAN two check
+ * digits in 15+ characters, IPv4, phones, cards and SSNs 4-19 digits) — is skipped without decoding.
  */
 export function screenedStringDecoder(where: string): Decode {
   return (c) => {
@@ -273,11 +278,13 @@ export function screenedStringDecoder(where: string): Decode {
     const at = c.pos;
     advance(c, n, where);
     const buf = c.buf;
+    let digits = 0;
     for (let i = at, end = at + n; i < end; i++) {
       const b = buf[i]!;
-      if ((b >= 0x30 && b <= 0x3a) || b === 0x40) return readUtf8(buf, at, end);
+      if (b === 0x40 || b === 0x3a) return readUtf8(buf, at, end);
+      if (b >= 0x30 && b <= 0x39) digits++;
     }
-    return SCREENED_OUT;
+    return digits >= SCREEN_MIN_DIGITS && n >= SCREEN_MIN_LENGTH ? readUtf8(buf, at, at + n) : SCREENED_OUT;
   };
 }
 
