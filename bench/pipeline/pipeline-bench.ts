@@ -2,6 +2,7 @@
  * Pipeline benchmark, on the broker and registry of the local stack (npm run stack:up):
  *  (a) baseline: a plain kafkajs exactly-once copy of the topic with the same batching (copy-worker.ts);
  *  (b) masker run (the bin, as a user runs it) on the reference CDC record of the engine benchmark;
+ *  (b') the same with the safety net off (untagged.detect: []), to price scanning unmasked strings;
  *  (c) masker with 2 workers in one group vs 1 (2 source partitions);
  *  (d) end-to-end latency p50/p99 at about half of (b)'s throughput;
  *  (e) the masker worker's peak RSS.
@@ -50,10 +51,14 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** `policies/`: the shipped default policy; `policies-nonet/`: the same with the safety net off (`untagged.detect: []`). */
 function writeConfigDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'masker-bench-'));
   mkdirSync(join(dir, 'policies'));
-  writeFileSync(join(dir, 'policies', 'default.yaml'), readFileSync(`${ROOT}policies/default.yaml`));
+  mkdirSync(join(dir, 'policies-nonet'));
+  const policy = readFileSync(`${ROOT}policies/default.yaml`, 'utf8');
+  writeFileSync(join(dir, 'policies', 'default.yaml'), policy);
+  writeFileSync(join(dir, 'policies-nonet', 'default.yaml'), `${policy}\nuntagged: { detect: [] }\n`);
   return dir;
 }
 
@@ -147,9 +152,9 @@ function maskerSettingsFromEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('MASKER_') && e[1] !== undefined));
 }
 
-function startMasker(routeDir: string, groupId: string, extraEnv: Record<string, string> = {}): ChildProcess {
+function startMasker(routeDir: string, groupId: string, extraEnv: Record<string, string> = {}, policies = 'policies'): ChildProcess {
   const nodeArgs = (process.env['BENCH_MASKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  return spawn(process.execPath, [...nodeArgs, `${ROOT}bin/masker.js`, 'run', '--routes', routeDir, '--policies', join(config, 'policies')], {
+  return spawn(process.execPath, [...nodeArgs, `${ROOT}bin/masker.js`, 'run', '--routes', routeDir, '--policies', join(config, policies)], {
     env: {
       PATH: process.env['PATH'] ?? '',
       KAFKA_BROKERS: BROKERS.join(','),
@@ -222,6 +227,13 @@ const rss = peakRssMb(children[0]!);
 await stop(children);
 log(`(b) masker, 1 worker:           ${Math.round(one)} records/s  ratio to (a) ${(one / baseline).toFixed(2)}  peak RSS ${rss} MB  ${describe(oneRun)}`);
 
+// (b') the same with the safety net off: what scanning unmasked strings costs in the pipeline.
+const netOffGroup = `bench-masker-nonet-${run}`;
+children = [startMasker(routeDir(source, `bench.masked-nonet.${run}`), netOffGroup, {}, 'policies-nonet')];
+const netOffRun = await measure(netOffGroup, source, RECORDS, children);
+await stop(children);
+log(`(b') masker, safety net off:    ${Math.round(netOffRun.rate)} records/s  ratio to (a) ${(netOffRun.rate / baseline).toFixed(2)}  (net on/off ${(one / netOffRun.rate).toFixed(2)})  ${describe(netOffRun)}`);
+
 // (c) masker, two workers in one group
 const twoGroup = `bench-masker2-${run}`;
 const twoRoutes = routeDir(source, `bench.masked2.${run}`);
@@ -276,8 +288,8 @@ log(`(d) latency at ${rate} records/s:  p50 ${percentile(latencies, 50).toFixed(
   + `(${received.length - warm}/${total - warm} records after ${WARMUP_SECONDS} s of warm-up at that rate; `
   + `with the warm-up: p50 ${percentile(withWarmup, 50).toFixed(0)} ms, p99 ${percentile(withWarmup, 99).toFixed(0)} ms)`);
 
-const cpu = { baseline: baselineRun, oneWorker: oneRun, twoWorkers: twoRun };
-const results = { date: new Date().toISOString(), records: RECORDS, cpu, baseline, oneWorker: one, ratio: one / baseline, twoWorkers: two, scaling: two / one, peakRssMb: rss, latency: { rate, warmupSeconds: WARMUP_SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), p99WithWarmup: percentile(withWarmup, 99) } };
+const cpu = { baseline: baselineRun, oneWorker: oneRun, safetyNetOff: netOffRun, twoWorkers: twoRun };
+const results = { date: new Date().toISOString(), records: RECORDS, cpu, baseline, oneWorker: one, ratio: one / baseline, safetyNetOff: netOffRun.rate, twoWorkers: two, scaling: two / one, peakRssMb: rss, latency: { rate, warmupSeconds: WARMUP_SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), p99WithWarmup: percentile(withWarmup, 99) } };
 mkdirSync(`${ROOT}bench/results`, { recursive: true });
 writeFileSync(`${ROOT}bench/results/pipeline-${run}.json`, `${JSON.stringify(results, null, 2)}\n`);
 await producer.disconnect();
