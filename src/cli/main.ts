@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isMaskerError } from '../errors.js';
 import { registerDemoCommand } from './demo/demo-command.js';
 import { registerMaskCommand } from './mask-command.js';
+import { packageVersion } from './package-version.js';
 import { registerPolicyCommand } from './policy-command.js';
 import { registerPolicyValidateCommand } from './policy-validate-command.js';
 import { registerProduceCommand } from './produce-command.js';
@@ -16,7 +17,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('masker')
     .description('streaming PII masker for test environments')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .version(packageVersion(), '-V, --version', 'print the masker version');
   registerRunCommand(program);
   registerServeCommand(program);
   registerReplayCommand(program);

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { loadKeyRing } from '../config/secrets.js';
+import { yamlProblem } from '../config/yaml-problem.js';
 import { describeError, MaskerError } from '../errors.js';
 import type { CompiledPlan, Envelope, KeyRing, Policy } from '../masking/index.js';
 import { compilePlan, detectEnvelope, maskEncoded, maskRecord, parsePolicy } from '../masking/index.js';
@@ -58,7 +59,7 @@ export function loadPolicyFile(file: string): Policy {
   try {
     doc = parseYaml(readFileSync(file, 'utf8'));
   } catch (cause) {
-    throw new MaskerError('MASKER_INPUT', `${file}: cannot read the policy as YAML/JSON`, { cause });
+    throw new MaskerError('MASKER_INPUT', `${file}: ${yamlProblem(cause)}`, { cause });
   }
   return parsePolicy(doc, file);
 }

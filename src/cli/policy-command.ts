@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { loadEnv, required } from '../config/env.js';
+import { yamlProblem } from '../config/yaml-problem.js';
 import { MaskerError } from '../errors.js';
 import { canonicalPrettyJson } from '../policy/policy-diff.js';
 import { policyKeysFromEnv } from '../policy/policy-signature.js';
@@ -198,7 +199,7 @@ async function readDocument(file: string): Promise<unknown> {
   try {
     return parseYaml(text) as unknown;
   } catch (cause) {
-    throw new MaskerError('MASKER_INPUT', `${file}: not valid YAML/JSON`, { cause });
+    throw new MaskerError('MASKER_INPUT', `${file}: ${yamlProblem(cause)}`, { cause });
   }
 }
 

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { yamlProblem } from '../config/yaml-problem.js';
 import { describeError, MaskerError } from '../errors.js';
-import type { PlanIssue, Policy } from '../masking/index.js';
+import type { FieldDecision, PlanIssue, Policy } from '../masking/index.js';
 import { analyzePlan, detectEnvelope, parsePolicy, PolicyValidationError } from '../masking/index.js';
 import type { CliIo, EnvelopeOption } from './mask-command.js';
 import { loadSchemaFile, processIo } from './mask-command.js';
@@ -11,6 +12,8 @@ import { loadSchemaFile, processIo } from './mask-command.js';
 export interface PolicyValidateOptions {
   readonly schema?: string;
   readonly envelope?: EnvelopeOption;
+  /** `--explain` (needs `--schema`): list every field decision the plan counted: path, action, rule. */
+  readonly explain?: boolean;
 }
 
 export interface ValidationReport {
@@ -25,14 +28,18 @@ export interface ValidationReport {
  * (warnings). With a Debezium envelope every tagged or free-text envelope field (outside before/after) is
  * reported with what happens to it (warnings): `field source.query is free text in the Debezium envelope:
  * scrubbed (envelope.freeText: scrub)`. `envelope.freeText: keep` is reported even without a schema.
- * Writes one line per issue to stdout; returns the counts.
+ * Writes one line per issue to stdout; returns the counts. With `explain`, the field decisions follow (one
+ * line each: path, action, rule) before the summary line that counts them.
  */
 export function validatePolicyCommand(file: string, options: PolicyValidateOptions, io: CliIo): ValidationReport {
+  if (options.explain === true && options.schema === undefined) {
+    throw new MaskerError('MASKER_INPUT', '--explain lists the field decisions of a schema: pass --schema S.avsc too');
+  }
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(file, 'utf8'));
   } catch (cause) {
-    throw new MaskerError('MASKER_INPUT', `${file}: cannot read the policy as YAML/JSON`, { cause });
+    throw new MaskerError('MASKER_INPUT', `${file}: ${yamlProblem(cause)}`, { cause });
   }
   let policy: Policy;
   try {
@@ -58,12 +65,24 @@ export function validatePolicyCommand(file: string, options: PolicyValidateOptio
   const print = (issue: PlanIssue): void => void io.stdout.write(`${file}: ${issue.severity}: ${issue.message}\n`);
   analysis.errors.forEach(print);
   analysis.warnings.forEach(print);
+  if (options.explain === true && analysis.plan !== undefined) writeDecisions(analysis.plan.decisions, io);
   const verdict = analysis.errors.length === 0 ? 'valid' : 'invalid';
   io.stdout.write(
     `${file}: ${verdict} for ${options.schema} (envelope ${envelope}): ${analysis.errors.length} error(s), ${analysis.warnings.length} warning(s)` +
       (analysis.plan === undefined ? '\n' : `, ${analysis.plan.decisions.length} field decision(s)\n`),
   );
   return { errors: analysis.errors.length, warnings: analysis.warnings.length };
+}
+
+/** The decisions as an aligned table (the rule column names a rule, or `(unmatchedSensitive)` and the like). */
+function writeDecisions(decisions: readonly FieldDecision[], io: CliIo): void {
+  io.stdout.write(`field decisions (${decisions.length}):\n`);
+  if (decisions.length === 0) return;
+  const rows = [['PATH', 'ACTION', 'RULE'], ...decisions.map((d) => [d.path, d.action, d.rule])];
+  const widths = [0, 1].map((col) => Math.max(...rows.map((r) => (r[col] ?? '').length)));
+  for (const [path = '', action = '', rule = ''] of rows) {
+    io.stdout.write(`  ${path.padEnd(widths[0] ?? 0)}  ${action.padEnd(widths[1] ?? 0)}  ${rule}\n`);
+  }
 }
 
 /** Runs the validation; 0 when valid (warnings allowed), 2 when invalid or the input cannot be read. */
@@ -87,6 +106,7 @@ export function registerPolicyValidateCommand(program: Command, io: CliIo = proc
     .argument('<file>', 'policy file (YAML or JSON)')
     .option('--schema <file>', 'Avro schema (.avsc) to compile the policy against')
     .addOption(new Option('--envelope <kind>', 'record envelope').choices(['auto', 'debezium', 'none']).default('auto'))
+    .option('--explain', 'with --schema: list every field decision (path, action, rule)')
     .action((file: string, opts: PolicyValidateOptions) => {
       const report = validatePolicyCommand(file, opts, io);
       if (report.errors > 0) {

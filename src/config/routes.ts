@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { MaskerError } from '../errors.js';
+import { yamlProblem } from './yaml-problem.js';
 
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name ([A-Za-z0-9._-], ≤ 249)');
 
@@ -54,7 +55,7 @@ export function loadRoutes(dir: string): Route[] {
     try {
       doc = parseYaml(readFileSync(path, 'utf8'));
     } catch (cause) {
-      throw new MaskerError('MASKER_CONFIG', `${path}: not valid YAML/JSON`, { cause });
+      throw new MaskerError('MASKER_CONFIG', `${path}: ${yamlProblem(cause)}`, { cause });
     }
     return parseRoute(doc, path);
   });

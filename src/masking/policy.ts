@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MaskerError } from '../errors.js';
+import { closestName } from './closest-name.js';
 import { globSyntaxError } from './path-glob.js';
 import {
   DETECTOR_NAMES,
@@ -83,11 +84,16 @@ const ruleSchema = z.discriminatedUnion('action', [
   z.object({ ...ruleBase, action: z.literal('generalize'), params: generalizeParams }).strict(),
   z.object({ ...ruleBase, action: z.literal('scrub'), params: scrubParams.default({}) }).strict(),
   z.object({ ...ruleBase, action: z.literal('keep'), params: keepParams }).strict(),
-], { errorMap: (issue, ctx) => ({
-  message: issue.code === z.ZodIssueCode.invalid_union_discriminator
-    ? `unknown action: expected one of ${issue.options.map(String).join(', ')}`
-    : ctx.defaultError,
-}) });
+], { errorMap: (issue, ctx) => {
+  if (issue.code !== z.ZodIssueCode.invalid_union_discriminator) return { message: ctx.defaultError };
+  // The action is configuration, not a record value: echo it (shortened) and suggest the closest action.
+  const options = issue.options.map(String);
+  const given = typeof ctx.data === 'object' && ctx.data !== null ? (ctx.data as Record<string, unknown>)['action'] : undefined;
+  if (typeof given !== 'string') return { message: `${given === undefined ? 'missing' : 'invalid'} action: expected one of ${options.join(', ')}` };
+  const shown = JSON.stringify(given.length > 40 ? `${given.slice(0, 40)}…` : given);
+  const closest = closestName(given, options);
+  return { message: `unknown action ${shown}${closest === undefined ? '' : ` (did you mean "${closest}"?)`}: expected one of ${options.join(', ')}` };
+} });
 
 /**
  * How envelope fields outside the rows are treated. Only `freeText` for now: Debezium's `source.query`

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { yamlProblem } from '../config/yaml-problem.js';
 import { MaskerError } from '../errors.js';
 import { sha256Of } from './file-policy-store.js';
 import type { PolicySource, RouteRef, StoredPolicy, ToggleState } from './policy-source.js';
@@ -53,7 +54,7 @@ export class FilePolicySource implements PolicySource {
       try {
         doc = parseYaml(await readFile(path, 'utf8'));
       } catch (cause) {
-        throw new MaskerError('MASKER_POLICY_INVALID', `${path}: not valid YAML/JSON`, { cause });
+        throw new MaskerError('MASKER_POLICY_INVALID', `${path}: ${yamlProblem(cause)}`, { cause });
       }
       const name = nameOf(doc);
       if (name === undefined) throw new MaskerError('MASKER_POLICY_INVALID', `${path}: name: expected a string`);

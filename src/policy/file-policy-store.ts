@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { yamlProblem } from '../config/yaml-problem.js';
 import { MaskerError } from '../errors.js';
 import { parsePolicy } from '../masking/index.js';
 import type { ActivePolicy, PolicyProvider } from './active-policy.js';
@@ -41,7 +42,7 @@ export function loadPolicyFolder(dir: string): Map<string, ActivePolicy> {
     try {
       doc = parseYaml(readFileSync(path, 'utf8'));
     } catch (cause) {
-      throw new MaskerError('MASKER_POLICY_INVALID', `${path}: not valid YAML/JSON`, { cause });
+      throw new MaskerError('MASKER_POLICY_INVALID', `${path}: ${yamlProblem(cause)}`, { cause });
     }
     const policy = parsePolicy(doc, path);
     if (out.has(policy.name)) throw new MaskerError('MASKER_POLICY_INVALID', `${path}: policy name "${policy.name}" is defined twice`);
