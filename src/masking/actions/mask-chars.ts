@@ -5,20 +5,27 @@ import { AVRO_LONG_MAX, isStringLike, unsupported } from './action-types.js';
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
+/** Characters of the value itself: letters, digits and combining marks. Everything else is a separator. */
+const VALUE_CHAR = /[\p{L}\p{N}\p{M}]/u;
+/** Fast check: ASCII text with nothing but letters and digits (no separator to keep in place). */
+const ASCII_ALNUM = /^[A-Za-z0-9]*$/;
+
 /**
- * `mask`: replaces characters with `char`, keeping `keepFirst` leading and `keepLast` trailing characters
- * (Unicode code points). When keepFirst + keepLast ≥ length every character is masked, so a short value
- * is never revealed whole. The length is preserved.
+ * `mask`: replaces the characters of the value with `char`, keeping `keepFirst` leading and `keepLast`
+ * trailing ones. Only letters and digits (Unicode code points; combining marks too) count as characters of
+ * the value: separators (spaces, `-`, `.`, `@`, `/`, …) stay where they are and are never counted, so
+ * `DE89 3704 0044 0532 0130 00` with keepLast 4 keeps `0130 00`'s last four digits, `30 00`. When
+ * keepFirst + keepLast ≥ the count every character of the value is masked, so a short value is never
+ * revealed whole; a value with no letter or digit at all is masked entirely. The length (in code points)
+ * is preserved.
  */
 export function compileMask(params: MaskParams, scalar: ScalarNode): CompiledAction {
   if (!isStringLike(scalar)) return unsupported('string (not uuid)');
   const { keepFirst, keepLast, char } = params;
   const op = (value: unknown): unknown => {
     const text = value as string;
-    if (!SURROGATE.test(text)) return maskUnits(text, keepFirst, keepLast, char);
-    const points = Array.from(text);
-    if (keepFirst + keepLast >= points.length) return char.repeat(points.length);
-    return points.slice(0, keepFirst).join('') + char.repeat(points.length - keepFirst - keepLast) + points.slice(points.length - keepLast).join('');
+    if (ASCII_ALNUM.test(text)) return maskUnits(text, keepFirst, keepLast, char);
+    return maskSeparated(SURROGATE.test(text) ? Array.from(text) : text.split(''), keepFirst, keepLast, char);
   };
   return { op, costly: false };
 }
@@ -27,6 +34,28 @@ function maskUnits(text: string, keepFirst: number, keepLast: number, char: stri
   const n = text.length;
   if (keepFirst + keepLast >= n) return char.repeat(n);
   return text.slice(0, keepFirst) + char.repeat(n - keepFirst - keepLast) + text.slice(n - keepLast);
+}
+
+/** `points`: the code points of the value. Separators are copied; characters of the value counted and masked. */
+function maskSeparated(points: readonly string[], keepFirst: number, keepLast: number, char: string): string {
+  const isValue = points.map((p) => VALUE_CHAR.test(p));
+  let count = 0;
+  for (const v of isValue) if (v) count++;
+  if (count === 0) return char.repeat(points.length); // nothing but separators: nothing to keep
+  const keepNone = keepFirst + keepLast >= count;
+  let out = '';
+  let seen = 0;
+  for (let i = 0; i < points.length; i++) {
+    const point = points[i] ?? '';
+    if (!isValue[i]) {
+      out += point;
+      continue;
+    }
+    const kept = !keepNone && (seen < keepFirst || seen >= count - keepLast);
+    seen++;
+    out += kept ? point : char;
+  }
+  return out;
 }
 
 const INT_MIN = -2147483648;

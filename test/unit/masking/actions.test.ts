@@ -63,7 +63,17 @@ describe('mask', () => {
   });
 
   it('counts code points, not UTF-16 units', () => {
-    expect(maskOne('string', 'a🚀b🚀', 'mask', { keepFirst: 1 })).toBe('a***');
+    expect(maskOne('string', 'a𝒜b𝒞', 'mask', { keepFirst: 1 })).toBe('a***');
+  });
+
+  it('counts letters and digits only: separators stay where they are and are never kept characters', () => {
+    expect(maskOne('string', 'DE89 3704 0044 0532 0130 00', 'mask', { keepLast: 4, char: 'X' })).toBe('XXXX XXXX XXXX XXXX XX30 00');
+    expect(maskOne('string', '+1 (415) 555-0134', 'mask', { keepFirst: 1, keepLast: 2 })).toBe('+1 (***) ***-**34');
+    expect(maskOne('string', 'a b', 'mask', { keepFirst: 1, keepLast: 1 })).toBe('* *');
+  });
+
+  it('masks a value of separators only entirely', () => {
+    expect(maskOne('string', '--', 'mask', { keepLast: 1 })).toBe('**');
   });
 
   it('is refused on numbers and uuid strings', () => {
