@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AUDIT_SCHEMA_VERSION } from '../audit/audit-event.js';
 import { describeError } from '../errors.js';
+import { listenOn } from '../observability/listen.js';
 import type { Logger } from '../observability/logger.js';
 import type { MaskerMetrics } from '../observability/metrics.js';
 import type { ApiKeyStore } from './api-keys.js';
@@ -18,6 +19,8 @@ export interface MaskServerOptions {
   readonly port: number;
   /** Interface to bind. Default 127.0.0.1. */
   readonly host?: string;
+  /** What changes port and host, for the error when they cannot be used. Default: `masker serve`'s flags. */
+  readonly setting?: string;
   readonly service: MaskService;
   readonly apiKeys: ApiKeyStore;
   readonly audit: HttpAuditSink;
@@ -29,6 +32,9 @@ export interface MaskServerOptions {
   /** A request (headers and body) must arrive within this time. Default 30 s. */
   readonly requestTimeoutMs?: number;
 }
+
+/** How `masker serve` is moved when its port cannot be used. */
+export const SERVE_PORT_SETTING = 'pass --port with a free port (--port 0: any free port) or --host with another interface';
 
 export interface RunningMaskServer {
   readonly port: number;
@@ -176,13 +182,7 @@ export async function startMaskServer(options: MaskServerOptions): Promise<Runni
   // Without this listener Node answers `100 Continue` before the handler runs; with it, handleMask decides.
   server.on('checkContinue', (req, res) => server.emit('request', req, res));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, options.port, options.host ?? '127.0.0.1', options.setting ?? SERVE_PORT_SETTING);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
