@@ -33,6 +33,11 @@ export const envSchema = z.object({
   /** Interface the metrics/health server binds. Default 127.0.0.1; use 0.0.0.0 in containers. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Consumer group id of the workers. Default `masker`. */
+  /**
+   * Without REDIS_URL: the schema-change guard's approvals file (default `<policies folder>/.schema-approvals.state`).
+   * Point it at a writable volume when the policies folder is read-only (a ConfigMap mount).
+   */
+  MASKER_SCHEMA_APPROVALS_FILE: z.string().min(1).optional(),
   MASKER_GROUP_ID: z.string().min(1).default('masker'),
   /** Audit topic (target cluster). Default `masker.audit`. */
   MASKER_AUDIT_TOPIC: z.string().min(1).default('masker.audit'),

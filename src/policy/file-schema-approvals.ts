@@ -126,7 +126,7 @@ export class FileSchemaApprovals implements SchemaApprovalStore {
     try {
       await access(dir, constants.W_OK);
     } catch (err) {
-      throw new MaskerError('MASKER_CONFIG', `${dir}: not writable (${errnoOf(err)}): without REDIS_URL the schema-change guard stores approvals in ${this.path}; make the policies folder writable or set REDIS_URL`, { cause: err });
+      throw new MaskerError('MASKER_CONFIG', `${dir}: not writable (${errnoOf(err)}): without REDIS_URL the schema-change guard stores approvals in ${this.path}; make that folder writable, point MASKER_SCHEMA_APPROVALS_FILE at a writable path, or set REDIS_URL`, { cause: err });
     }
   }
 

@@ -18,10 +18,17 @@ export interface OpenSchemaApprovalsOptions {
   readonly redis?: RedisClientOptions;
 }
 
-/** Where approvals live, as for policies: Redis when REDIS_URL is set, else `<policies folder>/.schema-approvals.state`. */
+/**
+ * Where approvals live, as for policies: Redis when REDIS_URL is set, else MASKER_SCHEMA_APPROVALS_FILE, else
+ * `<policies folder>/.schema-approvals.state`.
+ */
 export function openSchemaApprovals(options: OpenSchemaApprovalsOptions): SchemaApprovalStore {
-  const url = loadEnv(options.env ?? process.env).REDIS_URL;
-  if (url === undefined) return FileSchemaApprovals.inPoliciesDir(options.policiesDir);
+  const env = loadEnv(options.env ?? process.env);
+  const url = env.REDIS_URL;
+  if (url === undefined) {
+    const file = env.MASKER_SCHEMA_APPROVALS_FILE;
+    return file === undefined ? FileSchemaApprovals.inPoliciesDir(options.policiesDir) : new FileSchemaApprovals(file);
+  }
   return RedisSchemaApprovals.fromUrl(url, { ...options.redis, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });
 }
 
