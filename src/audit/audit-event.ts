@@ -51,7 +51,11 @@ export interface PolicyAuditEvent {
   readonly type: 'policy-applied' | 'policy-rejected';
   readonly id: string;
   readonly time: string;
-  readonly policy: { readonly name: string; readonly version: number; readonly sha256: string };
+  /**
+   * `disabledRules` (policy-applied): the rules toggled off in what was applied, sorted, `[]` when none — a
+   * toggle does not bump the version, so this is what tells two applied events of one version apart.
+   */
+  readonly policy: { readonly name: string; readonly version: number; readonly sha256: string; readonly disabledRules?: readonly string[] };
   readonly route?: string;
   readonly error?: { readonly code: string; readonly message: string };
 }

@@ -3,11 +3,12 @@ import { userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { loadEnv, required } from '../config/env.js';
+import { loadRoutes, type Route } from '../config/routes.js';
 import { yamlProblem } from '../config/yaml-problem.js';
 import { MaskerError } from '../errors.js';
 import { canonicalPrettyJson } from '../policy/policy-diff.js';
 import { policyKeysFromEnv } from '../policy/policy-signature.js';
-import { assertToggleState } from '../policy/policy-source.js';
+import { assertRouteName, assertToggleState, POLICY_NAME } from '../policy/policy-source.js';
 import { closeRedis, createRedisClient, describeRedisUrl } from '../policy/redis-client.js';
 import { RedisPolicyAdmin } from '../policy/redis-policy-admin.js';
 import { checkPolicyAgainstRoutes } from './policy-schema-check.js';
@@ -80,9 +81,12 @@ export function registerPolicyCommand(program: Command, deps: PolicyCommandDeps 
     .description('turn a rule on or off (off: its fields get onUnmatchedSensitive, never pass-through)')
     .action(async (policyName: string, rule: string, state: string) => run((ctx) => policyToggle(ctx, policyName, rule, state)));
 
-  policy.command('route').argument('<route>', 'route name').argument('<policy>', 'policy name (must exist in Redis)')
-    .description('switch the policy a route uses now (overrides the route file)')
-    .action(async (route: string, policyName: string) => run((ctx) => policyRoute(ctx, route, policyName)));
+  policy.command('route').argument('<route>', 'route name (defined in --routes, or masker serve\'s http-<policy>)')
+    .argument('[policy]', 'policy name (must exist in Redis)')
+    .description('switch the policy a route uses now (overrides the route file); --clear removes the override')
+    .option('--clear', 'remove the override: the route follows its route file\'s policy again')
+    .option('--routes <dir>', 'folder of route files: the route must be defined there', 'topics')
+    .action(async (route: string, policyName: string | undefined, opts: RouteOptions) => run((ctx) => policyRoute(ctx, route, policyName, opts)));
 
   return policy;
 }
@@ -183,10 +187,57 @@ export async function policyToggle(ctx: PolicyCliContext, policyName: string, ru
   return 0;
 }
 
-export async function policyRoute(ctx: PolicyCliContext, route: string, policyName: string): Promise<number> {
-  const result = await ctx.admin.setRoutePolicy(route, policyName);
-  ctx.err.write(`route ${route} now uses ${policyName} (v${result.version})\n`);
+export interface RouteOptions {
+  /** Remove the override instead of setting one. */
+  readonly clear?: boolean;
+  /** Folder of route files the route must be defined in. Default `topics`. */
+  readonly routes?: string;
+}
+
+/**
+ * `masker policy route ROUTE POLICY` points a route at a pushed policy; `--clear` removes the override.
+ * The route must be defined in the routes folder (or be masker serve's pseudo-route `http-<policy>`): an
+ * override for a route no worker runs would be written silently and never used (exit 2 instead).
+ */
+export async function policyRoute(ctx: PolicyCliContext, route: string, policyName: string | undefined, opts: RouteOptions = {}): Promise<number> {
+  if (opts.clear === true && policyName !== undefined) {
+    throw new MaskerError('MASKER_INPUT', `policy route ${route}: give either a POLICY or --clear, not both`);
+  }
+  if (opts.clear !== true && policyName === undefined) {
+    throw new MaskerError('MASKER_INPUT', `policy route ${route}: expected a POLICY to switch to, or --clear to remove the override`);
+  }
+  assertRouteName(route);
+  const known = knownRoute(route, opts.routes ?? 'topics');
+  if (opts.clear === true) {
+    const { cleared } = await ctx.admin.clearRoutePolicy(route, known.filePolicy);
+    ctx.err.write(cleared === undefined
+      ? `route ${route} has no override; it uses ${known.filePolicy} from ${known.origin}\n`
+      : `route ${route}: override removed (it named ${cleared}); it uses ${known.filePolicy} from ${known.origin} again\n`);
+    return 0;
+  }
+  const name = policyName ?? '';
+  const result = await ctx.admin.setRoutePolicy(route, name);
+  ctx.err.write(`route ${route} now uses ${name} (v${result.version}), overriding ${known.filePolicy} from ${known.origin}`
+    + `${name === known.filePolicy ? ' (the same policy: the override still pins it)' : ''}; \`masker policy route ${route} --clear\` removes the override\n`);
   return 0;
+}
+
+/** A route the workers (routes folder) or masker serve (`http-<policy>`) run, with the policy its file names. */
+function knownRoute(route: string, routesDir: string): { filePolicy: string; origin: string } {
+  let routes: Route[] | undefined;
+  let failure: unknown;
+  try {
+    routes = loadRoutes(routesDir);
+  } catch (err) {
+    failure = err;
+  }
+  const found = routes?.find((r) => r.name === route);
+  if (found !== undefined) return { filePolicy: found.policy, origin: `its route file in ${routesDir}` };
+  const served = /^http-(.+)$/.exec(route)?.[1];
+  if (served !== undefined && POLICY_NAME.test(served)) return { filePolicy: served, origin: 'masker serve (http-<policy>)' };
+  if (routes === undefined) throw failure;
+  throw new MaskerError('MASKER_INPUT', `route "${route}" is not defined in ${routesDir} (routes there: ${routes.map((r) => r.name).join(', ')}); `
+    + 'pass --routes DIR with the route files the workers run (masker serve\'s routes are http-<policy>)');
 }
 
 async function readDocument(file: string): Promise<unknown> {

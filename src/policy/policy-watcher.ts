@@ -58,6 +58,8 @@ export class PolicyWatcher implements PolicyProvider {
   private outage = false;
   private readonly waiters = new Set<Waiter>();
   private readonly eventListeners = new Set<(event: PolicyAuditEvent) => void>();
+  /** Route → the policy a store override names (absent: the route follows its route file), as last logged. */
+  private readonly overrides = new Map<string, string>();
 
   constructor(options: PolicyWatcherOptions) {
     this.options = options;
@@ -166,6 +168,7 @@ export class PolicyWatcher implements PolicyProvider {
     const { source, routes } = this.options;
     const nameOf = new Map<string, string>();
     for (const route of routes) nameOf.set(route.name, await source.policyNameFor(route));
+    if (!this.stopped) this.reportOverrides(nameOf);
     const candidates = new Map<string, Candidate>();
     for (const name of new Set(nameOf.values())) candidates.set(name, await this.evaluate(name));
     if (this.stopped) return;
@@ -184,7 +187,7 @@ export class PolicyWatcher implements PolicyProvider {
         if (this.appliedFp.get(route.name) === candidate.fingerprint) continue;
         next.set(route.name, candidate.active);
         this.appliedFp.set(route.name, candidate.fingerprint);
-        events.push(this.event('policy-applied', route.name, candidate.active));
+        events.push(this.event('policy-applied', route.name, { ...candidate.active, disabledRules: [...candidate.active.disabledRules].sort() }));
       } else if (this.reportedFp.get(route.name) !== candidate.fingerprint) {
         this.reportedFp.set(route.name, candidate.fingerprint);
         const name = nameOf.get(route.name) ?? route.policy;
@@ -194,6 +197,28 @@ export class PolicyWatcher implements PolicyProvider {
     this.active = next; // the atomic swap: policyFor sees the old map or the new one, never a mix
     for (const event of events) this.emit(event);
     for (const w of [...this.waiters]) if (w.settle()) this.waiters.delete(w);
+  }
+
+  /**
+   * A run-time override (Redis `<prefix>:route:<route>:policy`) wins over the route file: say so at warn,
+   * once per change (and at info when it is gone), so a leftover override is never silent.
+   */
+  private reportOverrides(nameOf: ReadonlyMap<string, string>): void {
+    const log = this.options.logger;
+    for (const route of this.options.routes) {
+      const now = nameOf.get(route.name) ?? route.policy;
+      const override = now === route.policy ? undefined : now;
+      const before = this.overrides.get(route.name);
+      if (override === before) continue;
+      if (override === undefined) {
+        this.overrides.delete(route.name);
+        log?.info({ route: route.name, policy: route.policy }, 'route policy override removed: the route uses its route file\'s policy again');
+      } else {
+        this.overrides.set(route.name, override);
+        log?.warn({ route: route.name, routeFilePolicy: route.policy, overridePolicy: override, store: this.options.source.description },
+          `route policy overridden in the store: route ${route.name} uses ${override}, not ${route.policy} from its route file (masker policy route ${route.name} --clear removes the override)`);
+      }
+    }
   }
 
   /** Reads and checks one policy. Store outages propagate (the pass is abandoned, nothing changes). */
@@ -241,11 +266,15 @@ export class PolicyWatcher implements PolicyProvider {
 
   private event(
     type: PolicyAuditEvent['type'], route: string,
-    policy: { name: string; version: number; sha256: string }, error?: { code: string; message: string },
+    policy: { name: string; version: number; sha256: string; disabledRules?: readonly string[] }, error?: { code: string; message: string },
   ): PolicyAuditEvent {
     return {
       schema: AUDIT_SCHEMA_VERSION, type, id: randomUUID(), time: (this.options.now?.() ?? new Date()).toISOString(),
-      policy: { name: policy.name, version: policy.version, sha256: policy.sha256 }, route,
+      policy: {
+        name: policy.name, version: policy.version, sha256: policy.sha256,
+        ...(policy.disabledRules === undefined ? {} : { disabledRules: policy.disabledRules }),
+      },
+      route,
       ...(error === undefined ? {} : { error }),
     };
   }

@@ -8,7 +8,7 @@ import { assertPolicySignature, signPolicyDoc } from './policy-signature.js';
 import { assertPolicyName, assertRouteName, assertToggleState, type StoredPolicy, type ToggleState } from './policy-source.js';
 import { redisUnavailable } from './redis-client.js';
 import { RedisPolicySource } from './redis-policy-source.js';
-import { PUSH_SCRIPT, ROUTE_SCRIPT, TOGGLE_SCRIPT } from './redis-scripts.js';
+import { CLEAR_ROUTE_SCRIPT, PUSH_SCRIPT, ROUTE_SCRIPT, TOGGLE_SCRIPT } from './redis-scripts.js';
 
 export interface RedisPolicyAdminOptions {
   /** Connection for reads and writes; the admin never closes it. */
@@ -158,6 +158,34 @@ export class RedisPolicyAdmin {
       throw new MaskerError('MASKER_POLICY_MISSING', `policy "${policyName}" is not in ${this.source.description}; push it before pointing route ${route} at it`);
     }
     return { name: policyName, version };
+  }
+
+  /**
+   * Removes a route's override (`<prefix>:route:<route>:policy`): the route follows its route file's policy
+   * (`filePolicy`) again. Returns the policy the override named, or undefined when there was none.
+   */
+  async clearRoutePolicy(route: string, filePolicy: string): Promise<{ cleared: string | undefined }> {
+    assertRouteName(route);
+    const keys = this.source.keys;
+    let reply: unknown;
+    try {
+      reply = await this.client.eval(CLEAR_ROUTE_SCRIPT, 2, keys.route(route), keys.policy(filePolicy), keys.updates, filePolicy);
+    } catch (err) {
+      throw redisUnavailable(err, 'clear route');
+    }
+    return { cleared: typeof reply === 'string' && reply !== '' ? reply : undefined };
+  }
+
+  /** The policy a route's override names now, or undefined when the route follows its route file. */
+  async routeOverride(route: string): Promise<string | undefined> {
+    const key = this.source.keys.route(route);
+    let value: string | null;
+    try {
+      value = await this.client.get(key);
+    } catch (err) {
+      throw redisUnavailable(err, `GET ${key}`);
+    }
+    return value === null || value === '' ? undefined : value;
   }
 
   private async write(name: string, doc: unknown, signature: string | undefined, by: string, skipIfSame: boolean): Promise<PushResult> {

@@ -55,3 +55,18 @@ redis.call('SET', KEYS[1], ARGV[1])
 redis.call('PUBLISH', ARGV[2], cjson.encode({name = ARGV[1], version = v}))
 return v
 `;
+
+/**
+ * Remove a route's override, so the route follows its route file again, and announce it.
+ * KEYS[1] route key, KEYS[2] policy hash of the route file's policy. ARGV: channel, that policy's name.
+ * Returns the policy the override named ('' when there was none: nothing deleted, no notice).
+ * The notice names the route file's policy (its current version, 0 when it is not in Redis).
+ */
+export const CLEAR_ROUTE_SCRIPT = `
+local old = redis.call('GET', KEYS[1])
+if not old then return '' end
+redis.call('DEL', KEYS[1])
+local v = tonumber(redis.call('HGET', KEYS[2], 'version')) or 0
+redis.call('PUBLISH', ARGV[1], cjson.encode({name = ARGV[2], version = v}))
+return old
+`;

@@ -1,7 +1,14 @@
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PolicyAuditEvent } from '../../../src/audit/audit-event.js';
+import type { Logger } from '../../../src/observability/logger.js';
 import { PolicyWatcher } from '../../../src/policy/policy-watcher.js';
 import { MemoryPolicySource } from './memory-policy-source.js';
+
+/** A pino logger whose JSON lines land in `lines`. */
+function recordingLogger(lines: Record<string, unknown>[]): Logger {
+  return pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+}
 
 const route = { name: 'customers', policy: 'shop' };
 const doc = (extra: readonly Record<string, unknown>[] = []): Record<string, unknown> => ({
@@ -60,6 +67,49 @@ describe('PolicyWatcher (logic, in-memory source)', () => {
     await w.refresh();
     expect(w.policyFor(route)?.disabledRules.size).toBe(0);
     expect(events.map((e) => e.type)).toEqual(['policy-applied', 'policy-applied']);
+  });
+
+  it('names the rules a toggle turned off in policy-applied events and log lines, so two events of one version differ', async () => {
+    const source = new MemoryPolicySource();
+    source.put(doc([phones]), 1);
+    const events: PolicyAuditEvent[] = [];
+    const lines: Record<string, unknown>[] = [];
+    const w = new PolicyWatcher({ source, routes: [route], pollIntervalMs: 0, onEvent: (e) => events.push(e), logger: recordingLogger(lines) });
+    watchers.push(w);
+    await w.start();
+    source.toggleMap.set('shop', new Map([['phones', 'off']]));
+    await w.refresh();
+    source.toggleMap.set('shop', new Map([['phones', 'on']]));
+    await w.refresh();
+    expect(events.map((e) => e.policy.disabledRules)).toEqual([[], ['phones'], []]);
+    const applied = lines.filter((l) => l['msg'] === 'policy applied').map((l) => (l['policy'] as { disabledRules?: string[] }).disabledRules);
+    expect(applied).toEqual([[], ['phones'], []]);
+  });
+
+  it('warns once per change when a store override wins over the route file, and says when it is gone', async () => {
+    const source = new MemoryPolicySource();
+    source.put(doc(), 1);
+    source.put({ ...doc(), name: 'strict' }, 1);
+    const lines: Record<string, unknown>[] = [];
+    const w = new PolicyWatcher({ source, routes: [route], pollIntervalMs: 0, logger: recordingLogger(lines) });
+    watchers.push(w);
+    source.overrides.set('customers', 'strict');
+    await w.start();
+    await w.refresh();
+    await w.refresh();
+    const overridden = (): Record<string, unknown>[] => lines.filter((l) => String(l['msg']).startsWith('route policy overridden'));
+    expect(overridden()).toHaveLength(1);
+    expect(overridden()[0]).toMatchObject({ level: 40, route: 'customers', routeFilePolicy: 'shop', overridePolicy: 'strict' });
+    expect(String(overridden()[0]?.['msg'])).toContain('masker policy route customers --clear');
+    expect(w.policyFor(route)?.name).toBe('strict');
+    source.overrides.delete('customers');
+    await w.refresh();
+    await w.refresh();
+    expect(lines.filter((l) => String(l['msg']).startsWith('route policy override removed'))).toHaveLength(1);
+    expect(w.policyFor(route)?.name).toBe('shop');
+    source.overrides.set('customers', 'strict');
+    await w.refresh();
+    expect(overridden()).toHaveLength(2);
   });
 
   it('emits nothing when nothing changed', async () => {
