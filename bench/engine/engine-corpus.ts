@@ -1,0 +1,386 @@
+/**
+ * Engine corpus: a before/after proof for refactors of src/masking. It compiles plans for many schemas ×
+ * policies and records, for a fixed set of inputs, what the engine gives: the plan (decisions, warnings,
+ * errors), `maskEncoded` on each Avro body, `maskRecord` on each decoded record (its value re-encoded), and
+ * `maskEncoded` on corrupted bodies — bytes as hex, or the error code and message. Run it before a change
+ * and after it, then compare the two files: they must be identical.
+ *
+ *   node node_modules/vite-node/vite-node.mjs bench/engine/engine-corpus.ts /tmp/engine-corpus-before.json
+ *   … change the engine …
+ *   node node_modules/vite-node/vite-node.mjs bench/engine/engine-corpus.ts /tmp/engine-corpus-after.json
+ *   cmp /tmp/engine-corpus-before.json /tmp/engine-corpus-after.json
+ *
+ * Inputs (all from fixed seeds):
+ * - random row schemas and Debezium envelopes of the property tests (test/property/random-schemas.ts), with
+ *   an entity field (`id`, of several types, or `ref.id` through a nullable record) for date shifts by
+ *   entity and an untagged free-text field that sometimes holds PII (the safety net), each under two
+ *   random policies that between them use every action, with random safety-net and unmatched settings
+ *   (some parsed with wrapped unions, some with a held new field);
+ * - root schemas that are not records (`string`, `long`, a nullable string, an array, a map);
+ * - examples/customers-cdc.avsc with policies/default.yaml and bench/engine/bench-policy.yaml, on the
+ *   engine benchmark's customer envelopes (both workloads).
+ *
+ * The file it writes holds masked values only of synthetic records; never point it at real data.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import fc from 'fast-check';
+import { parse as parseYaml } from 'yaml';
+import type { CompiledPlan, Envelope, KeyRing, Policy } from '../../src/masking/index.js';
+import { analyzePlan, maskEncoded, maskRecord, parsePolicy, PSEUDONYM_FORMATS } from '../../src/masking/index.js';
+import type { EnvelopeSpec, FieldSpec } from '../../test/property/random-schemas.js';
+import { debeziumSchema, debeziumValue, envelopeSpec, fieldSpec, rowSchema, rowValue } from '../../test/property/random-schemas.js';
+import { customerEnvelope, prng } from './customer-records.js';
+import type { Workload } from './customer-records.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SEED = 20_240_612;
+const CASES = Number(process.env['CORPUS_CASES'] ?? 400);
+const RECORDS_PER_CASE = 4;
+const MUTATIONS_PER_CASE = 3;
+
+const secret = new TextEncoder().encode('corpus-secret-0123456789abcdef');
+const keys: KeyRing = { active: { id: 'corpus', secret }, keys: new Map([['corpus', { id: 'corpus', secret }]]) };
+
+type Outcome = { readonly hex: string; readonly fields: unknown; readonly detections: unknown } | { readonly error: string };
+
+function outcome(run: () => { bytes: Buffer; fields: unknown; detections: unknown }): Outcome {
+  try {
+    const { bytes, fields, detections } = run();
+    return { hex: bytes.toString('hex'), fields, detections };
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown; name?: unknown };
+    return { error: `${String(e.code ?? e.name)}: ${String(e.message)}` };
+  }
+}
+
+interface CaseOutput {
+  readonly name: string;
+  readonly plan: unknown;
+  readonly records: { readonly body: string; readonly encoded: Outcome; readonly record: Outcome }[];
+  readonly mutated: { readonly body: string; readonly encoded: Outcome }[];
+}
+
+interface Subject {
+  readonly name: string;
+  readonly json: unknown;
+  readonly type: avro.Type;
+  readonly policy: Policy;
+  readonly envelope: Envelope;
+  readonly heldPaths?: ReadonlySet<string>;
+  /** Canonical Avro bodies. */
+  readonly bodies: readonly Buffer[];
+  /** Corrupted bodies (maskEncoded only). */
+  readonly mutated?: readonly Buffer[];
+}
+
+function run(subject: Subject): CaseOutput {
+  const analysis = analyzePlan(subject.type, subject.policy, {
+    envelope: subject.envelope,
+    schemaJson: subject.json,
+    ...(subject.heldPaths === undefined ? {} : { heldPaths: subject.heldPaths }),
+  });
+  const plan: CompiledPlan | undefined = analysis.plan;
+  const planSummary = {
+    errors: analysis.errors,
+    warnings: analysis.warnings,
+    ...(plan === undefined ? {} : {
+      decisions: plan.decisions,
+      scannedPaths: plan.scannedPaths,
+      quarantineReason: plan.quarantineReason,
+      quarantineCode: plan.quarantineCode,
+      policyName: plan.policyName,
+      envelope: plan.envelope,
+    }),
+  };
+  if (plan === undefined) return { name: subject.name, plan: planSummary, records: [], mutated: [] };
+  const records = subject.bodies.map((body) => ({
+    body: body.toString('hex'),
+    encoded: outcome(() => maskEncoded(plan, body, keys)),
+    record: outcome(() => {
+      const result = maskRecord(plan, subject.type.fromBuffer(body), keys);
+      return { bytes: subject.type.toBuffer(result.value), fields: result.fields, detections: result.detections };
+    }),
+  }));
+  const mutated = (subject.mutated ?? []).map((body) => ({ body: body.toString('hex'), encoded: outcome(() => maskEncoded(plan, body, keys)) }));
+  return { name: subject.name, plan: planSummary, records, mutated };
+}
+
+// ---- random schemas -------------------------------------------------------------------------------
+
+type EntityKind = 'string' | 'long' | 'nullable-string' | 'int' | 'bytes' | 'nested';
+const ENTITY_KINDS: readonly EntityKind[] = ['string', 'long', 'nullable-string', 'int', 'bytes', 'nested'];
+
+function entityField(kind: EntityKind): Record<string, unknown> {
+  switch (kind) {
+    case 'nullable-string':
+      return { name: 'id', type: ['null', 'string'] };
+    case 'nested':
+      return { name: 'ref', type: ['null', { type: 'record', name: 'Ref', fields: [{ name: 'id', type: 'string' }, { name: 'n', type: 'int' }] }] };
+    default:
+      return { name: 'id', type: kind };
+  }
+}
+
+const entityText = fc.constantFrom('p-1', 'p-2', 'p-3', 'patient-42', '');
+
+function entityValue(kind: EntityKind): fc.Arbitrary<Record<string, unknown>> {
+  switch (kind) {
+    case 'string':
+      return entityText.map((id) => ({ id }));
+    case 'long':
+      return fc.integer({ min: -5, max: 5 }).map((id) => ({ id }));
+    case 'int':
+      return fc.integer({ min: -5, max: 5 }).map((id) => ({ id }));
+    case 'nullable-string':
+      return fc.option(entityText, { nil: null }).map((id) => ({ id }));
+    case 'bytes':
+      return fc.uint8Array({ maxLength: 3 }).map((b) => ({ id: Buffer.from(b) }));
+    case 'nested':
+      return fc.option(fc.record({ id: entityText, n: fc.integer({ min: 0, max: 9 }) }), { nil: null }).map((ref) => ({ ref }));
+  }
+}
+
+/** Untagged text for the safety net: plain, or holding an email / phone / card / IPv4. */
+const freeText = fc.oneof(
+  fc.constantFrom('all good', 'call back tomorrow', 'ref 7'),
+  fc.nat(9999).map((n) => `mail jane.doe${n}@example.com please`),
+  fc.nat(9999).map((n) => `call +1 415 555 ${String(n).padStart(4, '0')}`),
+  fc.constant('card 4111 1111 1111 1111 on file'),
+  fc.nat(250).map((n) => `from 10.0.${n}.7`),
+);
+
+function entityPathOf(kind: EntityKind): string {
+  return kind === 'nested' ? 'ref.id' : 'id';
+}
+
+interface PolicyChoices {
+  readonly picks: readonly number[];
+  readonly format: string;
+  readonly freeText: 'scrub' | 'redact' | 'keep' | undefined;
+  readonly untagged: 'default' | 'off' | 'alert' | 'quarantine' | 'some';
+  readonly unmatched: 'redact' | 'quarantine';
+  readonly disableOne: boolean;
+}
+
+const policyChoices: fc.Arbitrary<PolicyChoices> = fc.record({
+  picks: fc.array(fc.nat(1000), { minLength: 16, maxLength: 16 }),
+  format: fc.constantFrom(...PSEUDONYM_FORMATS.filter((f) => f !== 'uuid')),
+  freeText: fc.constantFrom(undefined, 'scrub', 'redact', 'keep'),
+  untagged: fc.constantFrom('default', 'off', 'alert', 'quarantine', 'some'),
+  unmatched: fc.constantFrom('redact', 'quarantine', 'redact', 'redact'),
+  disableOne: fc.boolean(),
+});
+
+/**
+ * Rules by tag and type (first match wins), each with an action picked from those that can apply to every
+ * field it matches. `variant` 0 mirrors the property test's policy; 1 adds date shifts by entity on row
+ * fields, scrub, keep, nullify and the parameters the other actions take.
+ */
+function randomPolicy(c: PolicyChoices, variant: 0 | 1, entityPath: string): Policy {
+  let n = 0;
+  const choose = (options: readonly string[]): string => options[(c.picks[n++ % c.picks.length] ?? 0) % options.length]!;
+  const params = (act: string, param: string | undefined): Record<string, unknown> | undefined => {
+    switch (act) {
+      case 'pseudonymize':
+        return { format: param === 'uuid' ? 'uuid' : c.format, ...(param === 'domain' ? { domain: 'shared' } : {}) };
+      case 'mask':
+        return param === 'x' ? { keepLast: 4, char: 'X' } : { keepFirst: 1, keepLast: 1 };
+      case 'generalize':
+        return param === 'prefix' ? { keepPrefix: 3 } : { bucket: param === 'half' ? 0.5 : 10 };
+      case 'hash':
+        return param === 'b64' ? { length: 12, encoding: 'base64url', domain: 'shared' } : undefined;
+      case 'date-shift':
+        return param === 'entity' ? { maxDays: 400, entityPath } : param === 'wide' ? { maxDays: 3650 } : undefined;
+      case 'scrub':
+        if (param === 'absent') return { detectors: ['email'], domain: 'absent' };
+        return param === 'pseudonym' ? { replace: 'pseudonym' } : param === 'some' ? { detectors: ['email', 'phone'] } : undefined;
+      case 'keep':
+        return { reason: 'corpus' };
+      case 'redact':
+        return param === 'text' ? { replacement: 'XXX' } : undefined;
+      default:
+        return undefined;
+    }
+  };
+  const rule = (name: string, options: readonly string[], match: Record<string, unknown>): Record<string, unknown> => {
+    const [act = 'redact', param] = choose(options).split(':');
+    const p = params(act, param);
+    return { name, match, action: act, ...(p === undefined ? {} : { params: p }) };
+  };
+  const rules = variant === 0
+    ? [
+      rule('multi', ['redact', 'hash'], { tags: ['MULTI'] }),
+      rule('iso', ['date-shift', 'redact'], { tags: ['ISO'] }),
+      rule('uuids', ['redact', 'hash'], { tags: ['PII'], type: ['uuid'] }),
+      rule('dates', ['date-shift', 'redact', 'hash'], { tags: ['PII'], type: ['date', 'timestamp-millis'] }),
+      rule('strings', ['redact', 'hash', 'pseudonymize', 'mask', 'generalize:prefix'], { tags: ['PII'], type: ['string'] }),
+      rule('ints', ['redact', 'hash', 'generalize:ten'], { tags: ['PII'], type: ['int', 'long'] }),
+      rule('floats', ['redact', 'generalize:half'], { tags: ['PII'], type: ['float', 'double'] }),
+      rule('blobs', ['redact', 'hash'], { tags: ['PII'], type: ['bytes', 'fixed'] }),
+    ]
+    : [
+      rule('row-dates', ['date-shift:entity', 'date-shift:entity', 'keep'], { tags: ['PII'], type: ['date', 'timestamp-millis'], path: 'f*' }),
+      rule('row-iso', ['date-shift:entity', 'redact:text'], { tags: ['ISO'], path: 'f*' }),
+      rule('multi', ['nullify', 'redact', 'hash:b64', 'keep'], { tags: ['MULTI'] }),
+      rule('iso', ['date-shift:wide', 'redact', 'keep'], { tags: ['ISO'] }),
+      rule('uuids', ['hash', 'keep', 'pseudonymize:uuid'], { tags: ['PII'], type: ['uuid'] }),
+      rule('dates', ['date-shift', 'redact', 'hash'], { tags: ['PII'], type: ['date', 'timestamp-millis'] }),
+      rule('strings', ['scrub', 'scrub:pseudonym', 'scrub:some', 'keep', 'mask:x', 'pseudonymize:domain', 'hash:b64', 'redact:text'], { tags: ['PII'], type: ['string'] }),
+      rule('ints', ['redact', 'hash', 'generalize:ten', 'keep'], { tags: ['PII'], type: ['int', 'long'] }),
+      rule('floats', ['redact', 'generalize:half', 'keep'], { tags: ['PII'], type: ['float', 'double'] }),
+      rule('blobs', ['redact', 'hash:b64', 'keep'], { tags: ['PII'], type: ['bytes', 'fixed'] }),
+      rule('enums', ['redact', 'keep'], { tags: ['PII'], type: ['enum'] }),
+      rule('notes', ['scrub', 'keep', 'mask', 'scrub:absent', 'scrub:absent'], { path: '**.contact' }),
+    ].map((r) => (isAbsent(r) ? { ...r, match: { path: '**.absent' }, params: undefined } : r))
+      .map(({ params: p, ...r }) => (p === undefined ? r : { ...r, params: p }));
+  const untagged = c.untagged === 'off' ? { detect: [] }
+    : c.untagged === 'alert' ? { onDetected: 'alert' }
+      : c.untagged === 'quarantine' ? { onDetected: 'quarantine' }
+        : c.untagged === 'some' ? { detect: ['email', 'ipv4'] }
+          : undefined;
+  return parsePolicy({
+    apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: `corpus-${variant}`,
+    onUnmatchedSensitive: c.unmatched,
+    ...(c.freeText === undefined ? {} : { envelope: { freeText: c.freeText } }),
+    ...(untagged === undefined ? {} : { untagged }),
+    rules,
+  }, `corpus-${variant}`);
+}
+
+/** A `notes` rule made to match nothing, so that `contact` falls to the safety net. */
+function isAbsent(rule: Record<string, unknown>): boolean {
+  return (rule['params'] as { domain?: unknown } | undefined)?.domain === 'absent';
+}
+
+type Mutation = { readonly at: number; readonly kind: 'flip' | 'truncate' | 'insert' | 'delete'; readonly byte: number };
+const mutation: fc.Arbitrary<Mutation> = fc.record({ at: fc.nat(), kind: fc.constantFrom('flip', 'truncate', 'insert', 'delete'), byte: fc.integer({ min: 0, max: 255 }) });
+
+function mutate(body: Buffer, mutations: readonly Mutation[]): Buffer {
+  let out = body;
+  for (const m of mutations) {
+    const at = out.length === 0 ? 0 : m.at % out.length;
+    if (m.kind === 'flip') out = Buffer.concat([out.subarray(0, at), Buffer.from([m.byte]), out.subarray(at + 1)]);
+    else if (m.kind === 'truncate') out = out.subarray(0, at);
+    else if (m.kind === 'insert') out = Buffer.concat([out.subarray(0, at), Buffer.from([m.byte]), out.subarray(at)]);
+    else out = Buffer.concat([out.subarray(0, at), out.subarray(at + 1)]);
+  }
+  return out;
+}
+
+interface RandomCase {
+  readonly specs: readonly FieldSpec[];
+  readonly envelope: EnvelopeSpec | undefined;
+  readonly entity: EntityKind;
+  readonly choices: PolicyChoices;
+  readonly wrapped: boolean;
+  readonly holdFirst: boolean;
+  readonly records: readonly unknown[];
+  readonly mutations: readonly (readonly Mutation[])[];
+}
+
+const randomCase: fc.Arbitrary<RandomCase> = fc
+  .record({
+    specs: fc.array(fieldSpec, { minLength: 1, maxLength: 8 }),
+    envelope: fc.option(envelopeSpec, { nil: undefined }),
+    entity: fc.constantFrom(...ENTITY_KINDS),
+    choices: policyChoices,
+    wrapped: fc.boolean(),
+    holdFirst: fc.boolean(),
+    mutations: fc.array(fc.array(mutation, { minLength: 1, maxLength: 3 }), { minLength: MUTATIONS_PER_CASE, maxLength: MUTATIONS_PER_CASE }),
+  })
+  .chain((c) => {
+    const base = fc.tuple(entityValue(c.entity), rowValue(c.specs), fc.option(freeText, { nil: null }))
+      .map(([entity, row, contact]) => ({ ...entity, ...row, contact }));
+    const record: fc.Arbitrary<unknown> = c.envelope === undefined ? base : debeziumValue(base, c.envelope);
+    return fc.array(record, { minLength: RECORDS_PER_CASE, maxLength: RECORDS_PER_CASE }).map((records) => ({ ...c, records }));
+  });
+
+function randomSubjects(): Subject[] {
+  const cases = fc.sample(randomCase, { seed: SEED, numRuns: CASES });
+  const subjects: Subject[] = [];
+  cases.forEach((c, i) => {
+    const row = rowSchema(c.specs, 'Row');
+    const fullRow = { ...row, fields: [entityField(c.entity), ...row.fields, { name: 'contact', type: ['null', 'string'] }] };
+    const json = c.envelope === undefined ? fullRow : debeziumSchema(fullRow, c.envelope);
+    const plain = avro.Type.forSchema(json as avro.Schema);
+    const type = c.wrapped ? avro.Type.forSchema(json as avro.Schema, { wrapUnions: true }) : plain;
+    const bodies = c.records.map((r) => plain.toBuffer(r));
+    const envelope: Envelope = c.envelope === undefined ? 'none' : 'debezium';
+    const mutated = c.mutations.map((m, j) => mutate(bodies[j % bodies.length]!, m));
+    const firstLeaf = c.envelope === undefined ? 'f0' : 'after.f0';
+    for (const variant of [0, 1] as const) {
+      const policy = variant === 0
+        ? randomPolicy({ ...c.choices, unmatched: 'redact', untagged: 'default' }, 0, entityPathOf(c.entity))
+        : randomPolicy(c.choices, 1, entityPathOf(c.entity));
+      subjects.push({
+        name: `random-${i}-v${variant}${c.wrapped ? '-wrapped' : ''}`,
+        json, type, policy, envelope, bodies, mutated,
+        ...(variant === 1 && c.holdFirst ? { heldPaths: new Set([firstLeaf]) } : {}),
+      });
+    }
+  });
+  return subjects;
+}
+
+// ---- root schemas that are not records --------------------------------------------------------------
+
+function rootSubjects(): Subject[] {
+  const byType = (action: Record<string, unknown>): Policy => parsePolicy({
+    apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'root',
+    rules: [{ name: 'by-type', match: { type: ['string', 'long'] }, ...action }],
+  }, 'root');
+  const roots: { name: string; json: unknown; values: unknown[] }[] = [
+    { name: 'string', json: 'string', values: ['jane@acme.com', '', 'plain'] },
+    { name: 'long', json: 'long', values: [0, 42, -7, 9_007_199_254_740_990] },
+    { name: 'nullable-string', json: ['null', 'string'], values: [null, 'jane@acme.com'] },
+    { name: 'array', json: { type: 'array', items: 'string' }, values: [[], ['a', 'jane@acme.com']] },
+    { name: 'map', json: { type: 'map', values: ['null', 'long'] }, values: [{}, { a: 1, b: null }] },
+  ];
+  const actions: Record<string, unknown>[] = [
+    { action: 'redact' },
+    { action: 'hash' },
+    { action: 'date-shift' },
+    { action: 'keep', params: { reason: 'root' } },
+  ];
+  const subjects: Subject[] = [];
+  for (const root of roots) {
+    const type = avro.Type.forSchema(root.json as avro.Schema);
+    for (const action of actions) {
+      subjects.push({ name: `root-${root.name}-${String(action['action'])}`, json: root.json, type, policy: byType(action), envelope: 'none', bodies: root.values.map((v) => type.toBuffer(v)) });
+    }
+  }
+  return subjects;
+}
+
+// ---- the example schema with the shipped policies ------------------------------------------------------
+
+function exampleSubjects(): Subject[] {
+  const json: unknown = JSON.parse(readFileSync(`${ROOT}examples/customers-cdc.avsc`, 'utf8'));
+  const type = avro.Type.forSchema(json as avro.Schema);
+  const subjects: Subject[] = [];
+  for (const file of ['policies/default.yaml', 'bench/engine/bench-policy.yaml']) {
+    const policy = parsePolicy(parseYaml(readFileSync(`${ROOT}${file}`, 'utf8')), file);
+    for (const workload of ['cdc-update', 'distinct-rows'] as const satisfies readonly Workload[]) {
+      const rand = prng(7);
+      const bodies = Array.from({ length: 100 }, (_, i) => type.toBuffer(customerEnvelope(i, workload, rand)));
+      const mutated = bodies.slice(0, 20).map((body, i) => mutate(body, [{ at: i * 37, kind: (['flip', 'truncate', 'insert', 'delete'] as const)[i % 4]!, byte: (i * 53) % 256 }]));
+      subjects.push({ name: `example-${file}-${workload}`, json, type, policy, envelope: 'debezium', bodies, mutated });
+    }
+  }
+  return subjects;
+}
+
+const out = process.argv[2];
+if (out === undefined) throw new Error('usage: engine-corpus.ts <output.json>');
+const results = [...randomSubjects(), ...rootSubjects(), ...exampleSubjects()].map(run);
+writeFileSync(out, `${JSON.stringify({ seed: SEED, cases: CASES, results }, null, 1)}\n`);
+const counts = results.reduce((acc, r) => ({
+  plans: acc.plans + 1,
+  failedPlans: acc.failedPlans + (r.records.length === 0 ? 1 : 0),
+  bodies: acc.bodies + r.records.length,
+  errors: acc.errors + r.records.filter((x) => 'error' in x.encoded).length,
+  mutated: acc.mutated + r.mutated.length,
+}), { plans: 0, failedPlans: 0, bodies: 0, errors: 0, mutated: 0 });
+console.log(`engine corpus written to ${out}: ${JSON.stringify(counts)}`);
