@@ -7,7 +7,7 @@ import { MaskerError } from '../errors.js';
 import { parseBound, resolveRange } from '../kafka/offset-range.js';
 import { createLogger } from '../observability/logger.js';
 import { openPolicyProvider } from '../policy/open-policy-provider.js';
-import { replayGroupId, runReplay } from '../worker/replay.js';
+import { latestReplayRun, replayGroupId, runReplay } from '../worker/replay.js';
 import { connectClusters } from './clusters.js';
 
 interface ReplayCliOptions {
@@ -17,6 +17,8 @@ interface ReplayCliOptions {
   readonly rate?: string;
   readonly routes: string;
   readonly policies: string;
+  /** Replay a range that was replayed already, as a new run (new consumer group). */
+  readonly again?: boolean;
 }
 
 /** Progress on a terminal: a bar with records, rate and ETA. Elsewhere: a plain line every 2 s. */
@@ -66,6 +68,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--rate <n>', 'at most n records per second')
     .option('--routes <dir>', 'folder of route files', 'topics')
     .option('--policies <dir>', 'folder of policy files, used when REDIS_URL is not set', 'policies')
+    .option('--again', 'replay a range that was replayed already, again (with the current policy): a new run; without it a finished range is not replayed twice')
     .action(async (opts: ReplayCliOptions) => {
       process.exitCode = await replayCommand(opts);
     });
@@ -86,7 +89,13 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   const range = await resolveRange(admin, route.source.topic, from, to).finally(() => admin.disconnect());
   const out = process.stderr;
   if (range.clamped.length > 0) out.write(`replay: --to is past the end of partition(s) ${range.clamped.join(', ')}; replaying up to the current end\n`);
-  out.write(`replay: route ${route.name}, ${range.total} records from ${route.source.topic} into ${route.target.topic} on the ${mode === 'two-cluster' ? 'target cluster (TARGET_KAFKA_BROKERS)' : 'source cluster'} (group ${replayGroupId(route, range)}; run the same command again to resume)\n`);
+  // Runs of one range: without --again the latest run (resumed, or reported done); --again starts the next.
+  const latest = await latestReplayRun(kafka, targetKafka, route, range);
+  const run = opts.again === true ? latest + 1 : Math.max(1, latest);
+  const groupId = replayGroupId(route, range, run);
+  const resume = `run the same command${opts.again === true ? ' without --again' : ''} to resume`;
+  if (opts.again === true && latest === 0) out.write('replay: --again: this range was never replayed; this is its first run\n');
+  out.write(`replay: route ${route.name}, ${range.total} records from ${route.source.topic} into ${route.target.topic} on the ${mode === 'two-cluster' ? 'target cluster (TARGET_KAFKA_BROKERS)' : 'source cluster'} (run ${run}, group ${groupId}; ${resume})\n`);
 
   const policies = await openPolicyProvider({ routes: [route], policiesDir: opts.policies, logger });
   const progress = progressReporter(out);
@@ -105,13 +114,19 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
       ...(rate === undefined ? {} : { rate }),
       onProgress: (done, total) => progress.update(done, total),
       interrupted,
+      run,
     });
     progress.stop();
+    if (result.alreadyDone) {
+      out.write(`replay: already done: run ${run} replayed these ${result.total} records into ${route.target.topic} before (group ${groupId}); nothing written. `
+        + 'To replay the range again with the current policy (a new run: the target gets the records once more), add --again\n');
+      return 0;
+    }
     if (result.interrupted) {
-      out.write(`replay: interrupted at ${result.done}/${result.total}; committed work is kept — run the same command to resume\n`);
+      out.write(`replay: interrupted at ${result.done}/${result.total} (run ${run}); committed work is kept — ${resume}\n`);
       return 130;
     }
-    out.write(`replay: done, ${result.total} records re-masked into ${route.target.topic}\n`);
+    out.write(`replay: done, ${result.total} records re-masked into ${route.target.topic} (run ${run})\n`);
     return 0;
   } finally {
     await policies.stop();

@@ -36,23 +36,45 @@ export interface ReplayOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Resolves when the caller wants to stop (Ctrl-C): the open transaction is aborted, progress is kept. */
   readonly interrupted?: Promise<void>;
+  /** Which run of this range (see {@link replayGroupId}): 1 (default) for the first, n for the n-th `--again`. */
+  readonly run?: number;
 }
 
 export interface ReplayResult {
   readonly done: number;
   readonly total: number;
   readonly interrupted: boolean;
+  /** The run had already replayed the whole range before this call: nothing was written. */
+  readonly alreadyDone: boolean;
 }
 
 /**
- * The consumer group of a replay: derived from the route and the resolved range, so running the same
- * command again resumes where it stopped — the group's offsets commit in the same transaction as the
- * replayed records (in the target cluster's shadow topic with a separate target), so nothing is written
- * twice. It is never the live workers' group.
+ * The consumer group of a replay run: derived from the route, the resolved range and the run number, so
+ * running the same command again resumes where it stopped — the group's offsets commit in the same
+ * transaction as the replayed records (in the target cluster's shadow topic with a separate target), so
+ * nothing is written twice within a run. Run 1 is `masker-replay-<route>-<hash>`; run n (a deliberate
+ * re-replay, `masker replay --again`) appends `-r<n>` and starts from the range's beginning with no memory
+ * of earlier runs. It is never the live workers' group.
  */
-export function replayGroupId(route: Route, range: ResolvedRange): string {
+export function replayGroupId(route: Route, range: ResolvedRange, run = 1): string {
   const spec = range.partitions.map((p) => `${p.partition}:${p.from}-${p.to}`).join(',');
-  return `masker-replay-${route.name}-${createHash('sha256').update(`${range.topic}|${spec}`).digest('hex').slice(0, 12)}`;
+  const base = `masker-replay-${route.name}-${createHash('sha256').update(`${range.topic}|${spec}`).digest('hex').slice(0, 12)}`;
+  return run === 1 ? base : `${base}-r${run}`;
+}
+
+/**
+ * The latest run of this range that was started (its group committed an offset on the source, or a stored
+ * position on the target cluster's shadow topic), 0 when none was. Runs are numbered without gaps.
+ */
+export async function latestReplayRun(kafka: Kafka, targetKafka: Kafka | undefined, route: Route, range: ResolvedRange): Promise<number> {
+  const started = async (run: number): Promise<boolean> => {
+    const groupId = replayGroupId(route, range, run);
+    if ((await committedOffsets(kafka, groupId, range.topic)).size > 0) return true;
+    return targetKafka !== undefined && (await committedOffsets(targetKafka, groupId, shadowTopic(range.topic))).size > 0;
+  };
+  let run = 0;
+  while (await started(run + 1)) run++;
+  return run;
 }
 
 /**
@@ -64,7 +86,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   if (options.policies.policyFor(route) === undefined) {
     throw new MaskerError('MASKER_POLICY_MISSING', `route ${route.name}: policy "${route.policy}" not found; nothing replayed`);
   }
-  const groupId = replayGroupId(route, range);
+  const groupId = replayGroupId(route, range, options.run ?? 1);
   const bounds = new Map<number, PartitionRange>(range.partitions.map((p) => [p.partition, p]));
   await ensureRouteTopics(kafka, options.targetKafka, route);
   await ensureSharedTopics(kafka, options.targetKafka, options.auditTopic, options.quarantineTopic);
@@ -75,8 +97,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     return sum + Number((at < p.to ? at : p.to) - p.from);
   }, 0);
   const finished = (): boolean => range.partitions.every((p) => (position.get(p.partition) ?? p.from) >= p.to);
+  if (finished()) return { done: doneCount(), total, interrupted: false, alreadyDone: true };
   options.onProgress?.(doneCount(), total);
-  if (finished()) return { done: doneCount(), total, interrupted: false };
 
   const handler = new RouteHandler({
     route,
@@ -127,7 +149,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   await loop.start();
   const interrupted = await Promise.race([completed.then(() => false), (options.interrupted ?? new Promise<never>(() => undefined)).then(() => true)]);
   await loop.stop();
-  return { done: doneCount(), total, interrupted };
+  return { done: doneCount(), total, interrupted, alreadyDone: false };
 }
 
 /**
