@@ -4,12 +4,12 @@ import type { AuditEvent, DetectionAudit, FieldAudit, RecordAuditEvent, RecordOu
 import { AUDIT_SCHEMA_VERSION } from '../audit/audit-event.js';
 import type { Route } from '../config/routes.js';
 import { describeError, dispositionOf, MaskerError } from '../errors.js';
-import { maskEncoded, PlanCache, UntaggedPiiError, type EncodedMaskResult, type KeyRing } from '../masking/index.js';
+import { maskEncoded, PlanCache, UntaggedPiiError, type CompiledPlan, type EncodedMaskResult, type KeyRing } from '../masking/index.js';
 import type { ActivePolicy } from '../policy/active-policy.js';
 import type { SubjectPart } from '../policy/schema-approvals.js';
 import type { RouteSchemaGuard } from '../policy/schema-guard.js';
 import type { ResolvedSchema, SchemaLookup } from '../registry/schema-cache.js';
-import { HEADER_BYTES, readFrame, writeHeader } from '../registry/wire-format.js';
+import { HEADER_BYTES, readFrame, writeHeader, type WireFrame } from '../registry/wire-format.js';
 
 /** A consumed source record, as the Kafka layer hands it over. */
 export type SourceRecord = InboundRecord;
@@ -52,10 +52,30 @@ export const QUARANTINE_HEADERS = {
   offset: 'masker.source.offset',
 } as const;
 
+/** One Avro part of a record, framed once: its wire frame, or why it has none (quarantined). */
+type FramedPart = { readonly frame: WireFrame } | { readonly error: MaskerError } | undefined;
+
+/** What masking one writer schema of one part needs, resolved once per chunk (async); then used synchronously. */
+type ResolvedPart =
+  | { readonly ok: true; readonly plan: CompiledPlan; readonly target: { readonly id: number } | { readonly error: unknown } }
+  | { readonly ok: false; readonly error: unknown };
+
 /**
- * Turns one source record into its masked target record or its quarantine record, plus the audit event.
- * Errors with disposition `retry` (registry/broker unavailable) are rethrown so the batch is retried;
- * every other failure quarantines the record — it never reaches the target.
+ * A chunk made ready for masking: each record's key and value framed once, and every distinct (part, writer
+ * schema id) resolved to its plan and target id. Built by `prepare` (the only async step), read by `mask`.
+ */
+export interface PreparedChunk {
+  readonly policy: ActivePolicy;
+  readonly frames: ReadonlyMap<SourceRecord, { readonly key: FramedPart; readonly value: FramedPart }>;
+  readonly parts: ReadonlyMap<string, ResolvedPart>;
+}
+
+/**
+ * Turns source records into their masked target records or their quarantine records, plus audit events, in
+ * two steps: `prepare` resolves what a chunk needs from the registry, the schema guard and the plan cache
+ * (async, once per distinct writer schema), then `mask` masks each record synchronously — a pure core,
+ * testable without Kafka. Errors with disposition `retry` (registry, Redis unavailable) are thrown by
+ * `prepare` so the chunk is retried; every other failure quarantines the records it concerns — never the target.
  */
 export class RecordProcessor {
   private readonly plans = new PlanCache();
@@ -72,19 +92,43 @@ export class RecordProcessor {
     private readonly guard?: RouteSchemaGuard,
   ) {}
 
+  /** One record: prepare and mask (tests and single-record callers). */
   async process(record: SourceRecord, policy: ActivePolicy): Promise<ProcessedRecord> {
-    const where = `${record.topic}/${record.partition}@${record.offset}`;
-    let valueSchemaId: number | null = null;
+    return this.mask(record, await this.prepare([record], policy));
+  }
+
+  /** Frames every record once and resolves each distinct writer schema of the chunk. */
+  async prepare(records: readonly SourceRecord[], policy: ActivePolicy): Promise<PreparedChunk> {
+    const frames = new Map<SourceRecord, { key: FramedPart; value: FramedPart }>();
+    const wanted = new Map<string, { part: SubjectPart; schemaId: number }>();
+    for (const record of records) {
+      const where = whereOf(record);
+      const key = this.route.key === 'mask' && record.key !== null ? framePart(record.key, `${where} key`, true) : undefined;
+      const value = record.value === null ? undefined : framePart(record.value, `${where} value`, false);
+      frames.set(record, { key, value });
+      for (const [part, framed] of [['key', key], ['value', value]] as const) {
+        if (framed !== undefined && 'frame' in framed) wanted.set(partKey(part, framed.frame.schemaId), { part, schemaId: framed.frame.schemaId });
+      }
+    }
+    const parts = new Map<string, ResolvedPart>();
+    for (const [id, { part, schemaId }] of wanted) parts.set(id, await this.resolvePart(part, schemaId, policy));
+    return { policy, frames, parts };
+  }
+
+  /** Masks one prepared record: synchronous, no I/O. */
+  mask(record: SourceRecord, chunk: PreparedChunk): ProcessedRecord {
+    const { policy } = chunk;
+    const framed = chunk.frames.get(record);
+    const valueSchemaId = framed?.value !== undefined && 'frame' in framed.value ? framed.value.frame.schemaId : null;
     try {
+      const where = whereOf(record);
       const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
       if (size > this.settings.maxRecordBytes) {
         throw new MaskerError('MASKER_RECORD_TOO_LARGE', `${where}: ${size} bytes exceeds MASKER_MAX_RECORD_BYTES=${this.settings.maxRecordBytes}`);
       }
-      if (record.value !== null) valueSchemaId = peekSchemaId(record.value);
-      const key = await this.maskKey(record, policy, where);
-      const value = record.value === null
-        ? { ...UNMASKED, bytes: null }
-        : await this.maskAvro(record.value, policy, 'value', this.route.envelope, `${where} value`);
+      if (framed === undefined) throw new MaskerError('MASKER_RECORD_SHAPE', `${where}: the record was not prepared with its chunk`);
+      const key = this.maskKey(record, framed.key, chunk, where);
+      const value = framed.value === undefined ? { ...UNMASKED, bytes: null } : this.maskPart(framed.value, 'value', chunk, `${where} value`);
       const outcome: RecordOutcome = record.value === null ? 'tombstone' : 'masked';
       const headers = this.targetHeaders(record.headers);
       const audit = this.audit(record, policy, outcome, value, key, [...prefixed('key', key.fields), ...value.fields], [...prefixed('key', key.detections), ...value.detections]);
@@ -93,7 +137,6 @@ export class RecordProcessor {
         audit: this.firstOfSchema(value.sourceSchemaId) ? { ...audit, newSchema: true } : audit,
       };
     } catch (err) {
-      if (dispositionOf(err) === 'retry') throw err;
       const error = describeError(err);
       return {
         quarantine: { key: record.key, value: record.value, headers: this.quarantineHeaders(record, error.code) },
@@ -102,43 +145,66 @@ export class RecordProcessor {
     }
   }
 
-  private async maskKey(record: SourceRecord, policy: ActivePolicy, where: string): Promise<MaskedPart> {
+  /** A writer schema of one part: schema, held paths, plan, target id — or the error its records get. */
+  private async resolvePart(part: SubjectPart, schemaId: number, policy: ActivePolicy): Promise<ResolvedPart> {
+    try {
+      const schema = await this.lookup.byId(schemaId);
+      const held = this.guard === undefined
+        ? undefined
+        : this.guard.held(part, schemaId) ?? await this.guard.resolve(part, schema, policy.policy.newFields);
+      const entry = this.plans.get(schema, policy, part === 'key' ? 'none' : this.route.envelope, held);
+      if (!entry.ok) return entry;
+      return { ok: true, plan: entry.plan, target: await this.targetSchema(`${this.route.target.topic}-${part}`, schemaId, schema) };
+    } catch (err) {
+      if (dispositionOf(err) === 'retry') throw err;
+      return { ok: false, error: err };
+    }
+  }
+
+  private maskKey(record: SourceRecord, framed: FramedPart, chunk: PreparedChunk, where: string): MaskedPart {
     const none = { ...UNMASKED, bytes: null };
     if (record.key === null || this.route.key === 'drop') return none;
     if (this.route.key === 'keep') return { ...none, bytes: record.key };
-    if (record.key.length < 5 || record.key[0] !== 0) {
-      throw new MaskerError('MASKER_KEY_FORMAT', `${where} key: route key: mask needs an Avro key in the Confluent wire format (set key: keep or drop for other keys)`);
-    }
     try {
-      return await this.maskAvro(record.key, policy, 'key', 'none', `${where} key`);
+      return this.maskPart(framed, 'key', chunk, `${where} key`);
     } catch (err) {
       if (err instanceof UntaggedPiiError) throw new UntaggedPiiError(`key:${err.path}`, err.detectors);
       throw err;
     }
   }
 
-  private async maskAvro(payload: Buffer, policy: ActivePolicy, part: SubjectPart, envelope: Route['envelope'], where: string): Promise<MaskedPart> {
-    const frame = readFrame(payload, where);
-    const schema = await this.lookup.byId(frame.schemaId);
-    // A Map lookup per record; the store is read only on the first record of a schema id.
-    const held = this.guard === undefined
-      ? undefined
-      : this.guard.held(part, frame.schemaId) ?? await this.guard.resolve(part, schema, policy.policy.newFields);
-    const entry = this.plans.get(schema, policy, envelope, held);
-    if (!entry.ok) throw entry.error;
+  private maskPart(framed: FramedPart, part: SubjectPart, chunk: PreparedChunk, where: string): MaskedPart {
+    if (framed === undefined) throw new MaskerError('MASKER_RECORD_SHAPE', `${where}: not framed`);
+    if ('error' in framed) throw framed.error;
+    const { frame } = framed;
+    const resolved = chunk.parts.get(partKey(part, frame.schemaId));
+    if (resolved === undefined) throw new MaskerError('MASKER_RECORD_SHAPE', `${where}: schema id ${frame.schemaId} was not prepared`);
+    if (!resolved.ok) throw resolved.error;
     // Masked straight from the Avro bytes (no record decode / encode); errors name paths, never values.
     let masked: EncodedMaskResult;
     try {
-      masked = maskEncoded(entry.plan, frame.body, this.keys, HEADER_BYTES);
+      masked = maskEncoded(resolved.plan, frame.body, this.keys, HEADER_BYTES);
     } catch (err) {
       if (err instanceof MaskerError && err.code === 'MASKER_DECODE') {
         throw new MaskerError('MASKER_DECODE', `${where}: schema id ${frame.schemaId}: ${err.message}`);
       }
       throw err;
     }
-    const targetSchemaId = await this.targetSchemaId(`${this.route.target.topic}-${part}`, frame.schemaId, schema);
+    // A record that does not mask says why first; then a target subject that refused the schema.
+    if ('error' in resolved.target) throw resolved.target.error;
+    const targetSchemaId = resolved.target.id;
     writeHeader(masked.bytes, targetSchemaId);
     return { bytes: masked.bytes, sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields, detections: masked.detections };
+  }
+
+  /** The target id, or the error registering it (retry errors are thrown: the chunk is retried). */
+  private async targetSchema(subject: string, writerId: number, schema: ResolvedSchema): Promise<{ id: number } | { error: unknown }> {
+    try {
+      return { id: await this.targetSchemaId(subject, writerId, schema) };
+    } catch (err) {
+      if (dispositionOf(err) === 'retry') throw err;
+      return { error: err };
+    }
   }
 
   /** The target subject's id for a writer schema, registered once per (subject, writer id). */
@@ -215,8 +281,24 @@ export class RecordProcessor {
   }
 }
 
-function peekSchemaId(value: Buffer): number | null {
-  return value.length >= 5 && value[0] === 0 ? value.readUInt32BE(1) : null;
+function whereOf(record: SourceRecord): string {
+  return `${record.topic}/${record.partition}@${record.offset}`;
+}
+
+function partKey(part: SubjectPart, schemaId: number): string {
+  return `${part}:${schemaId}`;
+}
+
+/** Frames a key or value; a key that is not in the wire format gets the route-specific message. */
+function framePart(payload: Buffer, where: string, isKey: boolean): FramedPart {
+  if (isKey && (payload.length < HEADER_BYTES || payload[0] !== 0)) {
+    return { error: new MaskerError('MASKER_KEY_FORMAT', `${where}: route key: mask needs an Avro key in the Confluent wire format (set key: keep or drop for other keys)`) };
+  }
+  try {
+    return { frame: readFrame(payload, where) };
+  } catch (err) {
+    return { error: err instanceof MaskerError ? err : new MaskerError('MASKER_WIRE_FORMAT', `${where}: not in the Confluent wire format`) };
+  }
 }
 
 function prefixed<T extends { readonly path: string }>(prefix: string, entries: readonly T[]): T[] {

@@ -56,8 +56,10 @@ export class RouteHandler {
     let masked = 0;
     const byAction = new Map<string, number>();
     const auditKey = Buffer.from(route.name);
+    // The registry, the schema guard and plan compilation once per distinct writer schema; then pure masking.
+    const chunk = await this.processor.prepare(records, policy);
     for (const record of records) {
-      const result = await this.processor.process(record, policy);
+      const result = this.processor.mask(record, chunk);
       if (result.target !== undefined) {
         // Same partition as the source: the target was created with the source's partition count, so
         // per-partition order (and so per-key order) carries over exactly.
