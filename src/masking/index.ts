@@ -6,8 +6,10 @@ export { parsePolicy, PolicyValidationError, formatPath, MATCHABLE_TYPES } from 
 export type { Policy, Rule, RuleAction, RuleMatch, PolicyIssue, ActionName, NewFieldsMode, OnDetected } from './policy.js';
 export { ACTION_NAMES, DETECTOR_NAMES, PSEUDONYM_FORMATS } from './policy-params.js';
 export type { DetectorName, PseudonymFormat } from './policy-params.js';
-export { compilePlan, analyzePlan, ENVELOPE_FREE_TEXT_RULE, NEW_FIELD_RULE, UNMATCHED_RULE } from './plan.js';
-export type { CompiledPlan, FieldDecision, PlanOptions, PlanIssue, PlanAnalysis } from './plan.js';
+export { compilePlan, analyzePlan } from './plan.js';
+export type { CompiledPlan, PlanAnalysis } from './plan.js';
+export { ENVELOPE_FREE_TEXT_RULE, NEW_FIELD_RULE, UNMATCHED_RULE } from './plan-types.js';
+export type { FieldDecision, PlanOptions, PlanIssue } from './plan-types.js';
 export { countEncodedRecords, maskEncoded, maskRecord } from './apply.js';
 export { PlanCache, detectEnvelope } from './plan-cache.js';
 export type { PlanEntry, PlanPolicy, PlanSchema } from './plan-cache.js';

@@ -1,8 +1,8 @@
 import { MaskerError } from '../errors.js';
-import type { ScalarOp } from './actions/action-types.js';
-import { UntaggedPiiError } from './actions/detect-untagged.js';
-import type { Leaf, LeafContext } from './discovery.js';
-import { childContext, itemContext, makeLeaf } from './discovery.js';
+import type { Envelope, LeafContext } from './discovery.js';
+import { childContext, debeziumFieldContext, debeziumRoot, isDebeziumRow, itemContext, ROOT_CONTEXT } from './discovery.js';
+import { leafOperator } from './leaf-operator.js';
+import type { Decided } from './plan-walk.js';
 import { ARRAY_TOKEN, displayPath, MAP_TOKEN } from './path-glob.js';
 import type { Applier, RecordContext } from './record-context.js';
 import type { RecordConstructor, RecordNode, ScalarNode, SchemaNode, UnionNode } from './schema-tree.js';
@@ -13,42 +13,13 @@ import type { RecordConstructor, RecordNode, ScalarNode, SchemaNode, UnionNode }
  * untouched (never mutated). Built once per plan; nothing here runs per record except the closures.
  */
 
-/** What the plan decided for one leaf: the operator per scalar branch and the decision to record. */
-export interface LeafWork {
-  /** The decision recorded as applied when the leaf holds a value; undefined for the safety net's scan. */
-  readonly decisionIndex: number | undefined;
-  /**
-   * The operator returns its input unless a detector finds PII (the safety net on unmasked strings): the
-   * byte path may skip a string whose bytes hold no digit, `@` or `:` without decoding it.
-   */
-  readonly scanOnly?: true;
-  /** `after.email (rule emails)`: names the failing field in MASKER_ACTION errors, never the value. */
-  readonly label: string;
-  /**
-   * `cacheSlot`: last-result slot of a costly string operator (shared by equal operators); `constant`:
-   * the operator ignores its input.
-   */
-  readonly ops: ReadonlyMap<ScalarNode, { readonly op: ScalarOp; readonly cacheSlot: number | undefined; readonly constant: boolean }>;
-}
+type Hooks = Decided;
 
-export interface BuilderHooks {
-  /** Decides a leaf; undefined means the leaf passes through without a decision. */
-  leaf(leaf: Leaf, scope: RecordNode | undefined): LeafWork | undefined;
-  /** Filled by the builder: the work decided for a scalar or union node (the byte transcoder reads it). */
-  readonly decided: Map<SchemaNode, LeafWork>;
-}
-
-function decide(hooks: BuilderHooks, node: SchemaNode, leaf: Leaf, scope: RecordNode | undefined): LeafWork | undefined {
-  const work = hooks.leaf(leaf, scope);
-  if (work !== undefined) hooks.decided.set(node, work);
-  return work;
-}
-
-export function buildApplier(node: SchemaNode, ctx: LeafContext, hooks: BuilderHooks, scope: RecordNode | undefined, entersScope: boolean): Applier | undefined {
+export function buildApplier(node: SchemaNode, ctx: LeafContext, hooks: Hooks, scope: RecordNode | undefined, entersScope: boolean): Applier | undefined {
   switch (node.kind) {
     case 'scalar': {
       if (node.scalar === 'null') return undefined;
-      const work = decide(hooks, node, makeLeaf(ctx, [node], false), scope);
+      const work = hooks.get(node);
       return work === undefined ? undefined : leafApplier(work, node);
     }
     case 'record':
@@ -70,59 +41,9 @@ function shapeError(path: string, expected: string): MaskerError {
   return new MaskerError('MASKER_RECORD_SHAPE', `${displayPath(path)}: value does not match the schema (expected ${expected})`);
 }
 
-function actionError(label: string, err: unknown): MaskerError {
-  // The safety net's finding already names its field, and carries it as data for the audit.
-  if (err instanceof UntaggedPiiError) return err;
-  if (err instanceof MaskerError) return new MaskerError(err.code === 'MASKER_RECORD_SHAPE' ? err.code : 'MASKER_ACTION', `${label}: ${err.message}`);
-  const kind = err instanceof Error ? err.name : typeof err;
-  return new MaskerError('MASKER_ACTION', `${label}: the action failed (${kind})`);
-}
+const leafApplier = leafOperator;
 
-/**
- * The operator of one scalar branch of a decided leaf, wrapped with what every use needs: the decision
- * recorded as applied, the last-result cache, errors named by field and rule (never by value).
- */
-export function leafApplier(work: LeafWork, scalar: ScalarNode): Applier | undefined {
-  const entry = work.ops.get(scalar);
-  if (entry === undefined) return undefined;
-  const { op, cacheSlot } = entry;
-  const index = work.decisionIndex;
-  const label = work.label;
-  if (index === undefined) {
-    return (value, ctx) => {
-      try {
-        return op(value, ctx);
-      } catch (err) {
-        throw actionError(label, err);
-      }
-    };
-  }
-  if (cacheSlot === undefined) {
-    return (value, ctx) => {
-      ctx.applied[index] = 1;
-      try {
-        return op(value, ctx);
-      } catch (err) {
-        throw actionError(label, err);
-      }
-    };
-  }
-  return (value, ctx) => {
-    ctx.applied[index] = 1;
-    try {
-      const state = ctx.keyState;
-      if (state.lastInput[cacheSlot] === value) return state.lastOutput[cacheSlot];
-      const result = op(value, ctx);
-      state.lastInput[cacheSlot] = value;
-      state.lastOutput[cacheSlot] = result;
-      return result;
-    } catch (err) {
-      throw actionError(label, err);
-    }
-  };
-}
-
-function recordApplier(node: RecordNode, ctx: LeafContext, hooks: BuilderHooks, scope: RecordNode | undefined, entersScope: boolean): Applier | undefined {
+function recordApplier(node: RecordNode, ctx: LeafContext, hooks: Hooks, scope: RecordNode | undefined, entersScope: boolean): Applier | undefined {
   const names: string[] = [];
   const appliers: Applier[] = [];
   for (const field of node.fields) {
@@ -229,14 +150,13 @@ function bucketOfNode(node: SchemaNode): Bucket {
 function unionApplier(
   union: UnionNode,
   ctx: LeafContext,
-  hooks: BuilderHooks,
+  hooks: Hooks,
   scope: RecordNode | undefined,
   entersScope: boolean,
 ): Applier | undefined {
   const { wrapped, branches } = union;
   const scalars = branches.filter((b): b is ScalarNode => b.kind === 'scalar' && b.scalar !== 'null');
-  const nullable = branches.some((b) => b.kind === 'scalar' && b.scalar === 'null');
-  const work = scalars.length > 0 ? decide(hooks, union, makeLeaf(ctx, scalars, nullable), scope) : undefined;
+  const work = scalars.length > 0 ? hooks.get(union) : undefined;
   const byBranch = new Map<SchemaNode, Applier>();
   for (const branch of branches) {
     const applier = branch.kind === 'scalar'
@@ -294,4 +214,31 @@ function unionApplier(
 
 function branchNameOf(node: SchemaNode): string {
   return node.kind === 'union' ? 'union' : node.branchName;
+}
+
+/**
+ * The whole-value applier: the schema root; with a Debezium envelope, each top-level field — the rows
+ * (each its own scope for date-shift entity paths) and the envelope fields where tags or free text give
+ * them work.
+ */
+export function buildRootApplier(root: SchemaNode, envelope: Envelope, hooks: Hooks): Applier | undefined {
+  if (envelope === 'none') return buildApplier(root, ROOT_CONTEXT, hooks, undefined, true);
+  const envelopeRecord = debeziumRoot(root);
+  const names: string[] = [];
+  const appliers: Applier[] = [];
+  for (const field of envelopeRecord.fields) {
+    const applier = buildApplier(field.node, debeziumFieldContext(field.name, field.tags), hooks, undefined, isDebeziumRow(field.name));
+    if (applier !== undefined) {
+      names.push(field.name);
+      appliers.push(applier);
+    }
+  }
+  if (names.length === 0) return undefined;
+  const build = recordBuilder(envelopeRecord.fields.map((f) => f.name), names, appliers, envelopeRecord.recordConstructor);
+  return (value, ctx) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new MaskerError('MASKER_RECORD_SHAPE', 'value does not match the schema (expected a Debezium envelope record)');
+    }
+    return build(value as Record<string, unknown>, ctx);
+  };
 }

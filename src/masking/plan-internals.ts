@@ -2,7 +2,7 @@ import type { MaskingKey } from './keys.js';
 import type { CompiledPlan } from './plan.js';
 import type { Applier, KeyState, ShiftRuntime } from './record-context.js';
 import type { SchemaNode } from './schema-tree.js';
-import type { LeafWork } from './plan-builder.js';
+import type { LeafWork } from './leaf-operator.js';
 import type { OnDetected } from './policy.js';
 
 /** The executable part of a plan, kept off the public CompiledPlan shape. */

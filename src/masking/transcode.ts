@@ -18,8 +18,8 @@ import {
 import { debeziumRoot, isDebeziumRow } from './discovery.js';
 import { resolveEntityPath } from './entity-reader.js';
 import { joinPath } from './path-glob.js';
-import type { LeafWork } from './plan-builder.js';
-import { leafApplier } from './plan-builder.js';
+import type { LeafWork } from './leaf-operator.js';
+import { leafOperator as leafApplier } from './leaf-operator.js';
 import type { PlanInternals } from './plan-internals.js';
 import type { RecordContext, ShiftRuntime } from './record-context.js';
 import type { FieldNode, RecordNode, ScalarNode, SchemaNode, UnionNode } from './schema-tree.js';

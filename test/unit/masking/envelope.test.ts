@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledPlan, FieldDecision, Policy } from '../../../src/masking/index.js';
-import { analyzePlan, compilePlan, discoverFields, maskEncoded, maskRecord, parsePolicy, PolicyValidationError, UNMATCHED_RULE } from '../../../src/masking/index.js';
-import { ENVELOPE_FREE_TEXT_RULE } from '../../../src/masking/plan.js';
+import { analyzePlan, compilePlan, discoverFields, ENVELOPE_FREE_TEXT_RULE, maskEncoded, maskRecord, parsePolicy, PolicyValidationError, UNMATCHED_RULE } from '../../../src/masking/index.js';
 import type { LoadedSchema } from './support.js';
 import { exampleSchema, fixtureSchema, keyRing, plan, policy, policyDoc, schema, thrown } from './support.js';
 
