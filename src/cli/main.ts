@@ -11,6 +11,7 @@ import { registerSchemaCommand } from './schema-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScanCommand } from './scan-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTailCommand } from './tail-command.js';
 
 /** The `masker` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -29,6 +30,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerProduceCommand(program);
   registerSchemaCommand(program);
   registerScanCommand(program);
+  registerTailCommand(program);
   try {
     process.exitCode = undefined;
     await program.parseAsync([...argv], { from: 'user' });
