@@ -100,8 +100,17 @@ install_registry() {
 
 # ---------------------------------------------------------------- health checks
 kafka_ready() { node "$HERE/kafka-ping.mjs" "127.0.0.1:$1"; }
-registry_ready() { curl -fsS "http://127.0.0.1:$1/subjects" >/dev/null; }
-redis_ready() { [[ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]; }
+registry_ready() {
+  if command -v curl >/dev/null; then curl -fsS "http://127.0.0.1:$1/subjects" >/dev/null
+  else node -e "fetch('http://127.0.0.1:$1/subjects').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; fi
+}
+# PING over bash's /dev/tcp: works before redis-cli is installed (a Redis may already answer).
+redis_ready() {
+  ( exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT" || exit 1
+    printf 'PING\r\n' >&3
+    IFS= read -r -t 2 line <&3 || exit 1
+    [[ "$line" == "+PONG"* ]] ) 2>/dev/null
+}
 
 # ---------------------------------------------------------------- start
 start_kafka() { # start_kafka <name> <port> [max heap]
@@ -217,7 +226,19 @@ mkdir -p "$STACK_DIR/logs"
 case "$cmd" in
   up)
     start=$SECONDS
-    install_redis; install_kafka; install_registry
+    # Check first: install (fetch jars, build the registry, apt-get) only for a service that does not answer
+    # yet, so a stack that is already up (or services started some other way) costs a few pings.
+    need_kafka=0; need_registry=0; need_redis=0
+    kafka_ready "$KAFKA_PORT" 2>/dev/null || need_kafka=1
+    registry_ready "$REGISTRY_PORT" 2>/dev/null || need_registry=1
+    redis_ready || need_redis=1
+    if [[ "$WITH_TARGET" == "1" ]]; then
+      kafka_ready "$TARGET_KAFKA_PORT" 2>/dev/null || need_kafka=1
+      registry_ready "$TARGET_REGISTRY_PORT" 2>/dev/null || need_registry=1
+    fi
+    if ((need_redis)); then install_redis; fi
+    if ((need_kafka)); then install_kafka; fi
+    if ((need_registry)); then install_registry; fi
     start_redis; start_registry registry "$REGISTRY_PORT"; start_kafka kafka "$KAFKA_PORT"
     if [[ "$WITH_TARGET" == "1" ]]; then
       start_registry registry-target "$TARGET_REGISTRY_PORT"

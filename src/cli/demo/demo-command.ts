@@ -3,11 +3,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Partitioners, type Kafka } from 'kafkajs';
-import { loadEnv } from '../../config/env.js';
+import { loadEnv, required } from '../../config/env.js';
 import { MaskerError } from '../../errors.js';
 import { loadRoutes, type Route } from '../../config/routes.js';
 import { loadKeyRing, parseKeyRing } from '../../config/secrets.js';
 import { createKafka } from '../../kafka/client.js';
+import { localStackEnv } from '../local-stack.js';
+import { readableType, toReadable } from '../tail/readable-avro.js';
 import { readTopic } from '../../kafka/read-topic.js';
 import { createLogger } from '../../observability/logger.js';
 import { FilePolicyStore } from '../../policy/file-policy-store.js';
@@ -41,10 +43,16 @@ export function registerDemoCommand(program: Command): void {
     });
 }
 
+/**
+ * Seeds the demo topics, masks them with a worker, reads everything back. Endpoints: KAFKA_BROKERS and
+ * SCHEMA_REGISTRY_URL when set; otherwise the local stack, started by `deploy/local/stack.sh up` when it
+ * does not answer yet (as the integration tests' setup does), so `npm ci && npm run demo` works on a fresh
+ * machine.
+ */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
-  const env = loadEnv();
-  const brokers = env.KAFKA_BROKERS ?? ['127.0.0.1:19092'];
-  const registryUrl = env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081';
+  const env = loadEnv({ ...process.env, ...localStackEnv(process.env, { required: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL'] }) });
+  const brokers = required(env, 'KAFKA_BROKERS');
+  const registryUrl = required(env, 'SCHEMA_REGISTRY_URL');
   const keys = process.env['MASKER_SECRET'] !== undefined || process.env['MASKER_SECRET_FILE'] !== undefined
     ? loadKeyRing()
     : parseKeyRing(DEMO_SECRET, 'demo secret');
@@ -77,12 +85,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   say('masking worker started; waiting for the audit trail to cover every record…');
   try {
     const audit = await readTopic(kafka, auditTopic, { expected: produced, idleMs: 20_000, timeoutMs: 90_000 });
-    const lookup = new CachedSchemaLookup(registry);
+    const decoder = readableDecoder(registry);
     const decodeAll = async (topic: string): Promise<{ key: unknown; value: unknown }[]> => {
       const messages = await readTopic(kafka, topic, { idleMs: 2_000 });
       return Promise.all(messages.map(async ({ message }) => ({
-        key: await decodeAvro(lookup, message.key ?? null),
-        value: await decodeAvro(lookup, message.value ?? null),
+        key: await decoder(message.key ?? null),
+        value: await decoder(message.value ?? null),
       })));
     };
     const result: DemoResult = {
@@ -148,8 +156,17 @@ async function produceStream<Row>(kafka: Kafka, registry: RegistryClient, route:
   return events.length;
 }
 
-async function decodeAvro(lookup: CachedSchemaLookup, bytes: Buffer | null): Promise<unknown> {
-  if (bytes === null) return null;
-  const frame = readFrame(bytes, 'demo');
-  return (await lookup.byId(frame.schemaId)).type.fromBuffer(frame.body);
+/** Decodes the demo's Avro records for people: dates and timestamps as ISO text, longs as numbers. */
+function readableDecoder(registry: RegistryClient): (bytes: Buffer | null) => Promise<unknown> {
+  const types = new Map<number, Promise<ReturnType<typeof readableType>>>();
+  return async (bytes) => {
+    if (bytes === null) return null;
+    const frame = readFrame(bytes, 'demo');
+    let type = types.get(frame.schemaId);
+    if (type === undefined) {
+      type = registry.schemaById(frame.schemaId).then(({ schema }) => readableType(JSON.parse(schema)));
+      types.set(frame.schemaId, type);
+    }
+    return toReadable((await type).fromBuffer(frame.body));
+  };
 }

@@ -45,11 +45,37 @@ export function joinCheck(result: DemoResult): JoinCheck {
 export function renderDemo(result: DemoResult, samples = 2): string {
   const lines: string[] = [''];
   const rule = '─'.repeat(100);
-  lines.push(rule, 'customers: production (left) → staging (right), change events with op = c', rule);
-  const pairs = result.sourceCustomers.map((s, i) => [s, result.maskedCustomers[i]] as const)
-    .filter(([s]) => (s.value as { op?: string } | null)?.op === 'c')
-    .slice(0, samples);
-  for (const [source, masked] of pairs) lines.push(...sideBySide(after(source) ?? {}, (masked === undefined ? undefined : after(masked)) ?? {}), '');
+  const customers = result.sourceCustomers.map((s, i) => ({ source: s, masked: result.maskedCustomers[i] }));
+  const opOf = (r: DecodedRecord | undefined): string | undefined => (r?.value as { op?: string } | null | undefined)?.op;
+
+  lines.push(rule, 'customers: creates (op c), production (left) → staging (right); * = masked', rule);
+  for (const { source, masked } of customers.filter((c) => opOf(c.source) === 'c').slice(0, samples)) {
+    lines.push(...sideBySide(after(source) ?? {}, (masked === undefined ? undefined : after(masked)) ?? {}), '');
+  }
+
+  const update = customers.find((c) => opOf(c.source) === 'u');
+  if (update !== undefined) {
+    lines.push(rule, 'customers: an update (op u), before → after; ~ = changed by the update', rule);
+    lines.push(...updateRows(update.source, update.masked), '');
+    lines.push('  Unchanged fields mask to the same value in before and after: a consumer diffing the two sees only the real change.', '');
+  }
+
+  const deleted = customers.findIndex((c) => opOf(c.source) === 'd');
+  if (deleted >= 0) {
+    lines.push(rule, 'customers: the delete (op d) and its tombstone (null value)', rule);
+    for (const [label, side] of [['production', 'source'], ['staging', 'masked']] as const) {
+      for (const entry of customers.slice(deleted, deleted + 2)) {
+        const record = entry[side];
+        if (record === undefined) continue;
+        const what = record.value === null
+          ? 'tombstone: value null, so compaction removes the key'
+          : `op d, before ${brief(before(record))}, after null`;
+        lines.push(`  ${label.padEnd(10)}  key ${show(record.key).padEnd(26)}  ${what}`);
+      }
+    }
+    lines.push('  The tombstone passes through with its key masked like the row\'s id: compaction in staging deletes the same row.', '');
+  }
+
   lines.push(rule, 'orders: production → staging', rule);
   for (const [i, source] of result.sourceOrders.slice(0, samples).entries()) {
     const masked = result.maskedOrders[i];
@@ -57,7 +83,7 @@ export function renderDemo(result: DemoResult, samples = 2): string {
   }
   const tombstones = result.maskedCustomers.filter((r) => r.value === null).length;
   const outcomes = countBy(result.audit.map((e) => String(e['outcome'] ?? e['type'])));
-  lines.push(rule, 'audit events (one per source record, no values; two shown)', rule);
+  lines.push(rule, 'audit events (no values; two shown)', rule);
   for (const event of result.audit.slice(0, 2)) lines.push(JSON.stringify(event));
   lines.push('', `audit outcomes: ${Object.entries(outcomes).map(([k, v]) => `${k}=${v}`).join(', ')} (records produced: ${result.produced})`);
   lines.push(`tombstones passed through with masked keys: ${tombstones}`);
@@ -68,6 +94,34 @@ export function renderDemo(result: DemoResult, samples = 2): string {
     ? 'customer ids are keyed pseudonyms with one domain in both topics, so every join survives masking.'
     : 'WARNING: some joins did not survive masking — check that both rules use the same domain.');
   return `${lines.join('\n')}\n`;
+}
+
+function before(record: DecodedRecord): Row | undefined {
+  const value = record.value as { before?: Row | null } | null;
+  return value?.before ?? undefined;
+}
+
+/** `{first_name, last_name, email, …}` of a row, for one line. */
+function brief(row: Row | undefined): string {
+  if (row === undefined) return 'null';
+  const shown = ['first_name', 'last_name', 'email'].filter((f) => f in row).map((f) => `${f}: ${show(row[f])}`);
+  return `{${shown.join(', ')}, …}`;
+}
+
+/** One line per field: production before → after, staging before → after; `~` where the update changed it. */
+function updateRows(source: DecodedRecord, masked: DecodedRecord | undefined): string[] {
+  const width = 40;
+  const [pb, pa] = [before(source) ?? {}, after(source) ?? {}];
+  const [mb, ma] = masked === undefined ? [{}, {}] : [before(masked) ?? {}, after(masked) ?? {}];
+  const cell = (b: unknown, a: unknown): string => {
+    const [x, y] = [show(b), show(a)];
+    return (x === y ? `${y} (same)` : `${x} → ${y}`).slice(0, width);
+  };
+  const header = `    ${'field'.padEnd(17)} ${'production'.padEnd(width)}   staging`;
+  return [header, ...Object.keys(pa).map((field) => {
+    const mark = show(pb[field]) === show(pa[field]) ? ' ' : '~';
+    return `  ${mark} ${field.padEnd(17)} ${cell(pb[field], pa[field]).padEnd(width)}   ${cell(mb[field], ma[field])}`;
+  })];
 }
 
 function sideBySide(left: Row, right: Row): string[] {
