@@ -668,6 +668,39 @@ describe('deploy/ as a whole', () => {
     }
   });
 
+  it('the deployment READMEs name only metrics the application registers (masker_x_* as a prefix of some)', () => {
+    const registered = new Set(new MaskerMetrics().registry.getMetricsAsArray().map((m) => m.name));
+    for (const file of [join(DEPLOY, 'README.md'), join(K8S, 'README.md'), join(ROOT, 'README.md')]) {
+      // `masker_process_*` and `grep '^masker_records'` name prefixes; anything else a whole metric.
+      for (const [, caret = '', name = '', star = ''] of read(file).matchAll(/(\^?)\b(masker_[a-z0-9_]+)(\*?)/g)) {
+        const token = `${name}${star}`;
+        if (star !== '' || caret !== '') {
+          const prefix = name;
+          expect([...registered].some((n) => n.startsWith(prefix)), `${relative(ROOT, file)}: ${token}`).toBe(true);
+        } else if (!token.endsWith('_') && !/^masker_(audit|quarantine)$/.test(token)) {
+          expect(registered.has(token.replace(/_(bucket|sum|count)$/, '')), `${relative(ROOT, file)}: ${token}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it("the deployment README's .dockerignore row lists exactly the allow-list", () => {
+    const allowed = read(join(ROOT, '.dockerignore')).split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/\*\*$/, '/'));
+    const row = read(join(DEPLOY, 'README.md')).split('\n').find((l) => l.startsWith('| `.dockerignore` |')) ?? '';
+    const listed = [...row.matchAll(/`([^`]+)`/g)].map((m) => m[1]).filter((t) => t !== '.dockerignore' && t !== '.env' && t !== 'npx patch-package');
+    expect(new Set(listed)).toEqual(new Set(allowed));
+  });
+
+  it('Secret instructions that create the Secret from the command line write the key to no file', () => {
+    for (const file of [join(DEPLOY, 'README.md'), join(K8S, 'README.md')]) {
+      for (const [block] of read(file).matchAll(/```bash\n[\s\S]*?```/g)) {
+        if (!/create secret generic masker-secrets[\s\\]+--from/.test(block)) continue; // the full command, not a reference to it
+        expect(block, relative(ROOT, file)).not.toMatch(/(^|[^2<])>\s*\S/m); // no `> file` redirection
+        expect(block, relative(ROOT, file)).toMatch(/--from-file=MASKER_SECRET=<\(/);
+      }
+    }
+  });
+
   it('the deployment README says what was and was not run', () => {
     const text = read(join(DEPLOY, 'README.md'));
     expect(text).toMatch(/not (been )?(built|run|started)/i);
