@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { required, type MaskerEnv } from '../config/env.js';
+import { probeBrokers } from '../kafka/broker-probe.js';
 import { createKafka } from '../kafka/client.js';
 import type { Logger } from '../observability/logger.js';
 import { RegistryClient } from '../registry/registry-client.js';
@@ -25,4 +26,10 @@ export function connectClusters(env: MaskerEnv, logger: Logger, clientId: string
   const targetRegistry = env.TARGET_SCHEMA_REGISTRY_URL === undefined ? sourceRegistry : new RegistryClient({ url: env.TARGET_SCHEMA_REGISTRY_URL });
   const lookup = new CachedSchemaLookup(sourceRegistry, targetRegistry, { logger });
   return { kafka, targetKafka, lookup, mode: targetKafka === undefined ? 'single-cluster' : 'two-cluster' };
+}
+
+/** Fails in seconds, naming the setting, when KAFKA_BROKERS (or TARGET_KAFKA_BROKERS) has no broker answering. */
+export async function probeClusters(env: MaskerEnv): Promise<void> {
+  await probeBrokers(required(env, 'KAFKA_BROKERS'), 'KAFKA_BROKERS');
+  if (env.TARGET_KAFKA_BROKERS !== undefined) await probeBrokers(env.TARGET_KAFKA_BROKERS, 'TARGET_KAFKA_BROKERS');
 }

@@ -8,7 +8,7 @@ import { parseBound, resolveRange } from '../kafka/offset-range.js';
 import { createLogger } from '../observability/logger.js';
 import { openPolicyProvider } from '../policy/open-policy-provider.js';
 import { latestReplayRun, replayGroupId, runReplay } from '../worker/replay.js';
-import { connectClusters } from './clusters.js';
+import { connectClusters, probeClusters } from './clusters.js';
 
 interface ReplayCliOptions {
   readonly route: string;
@@ -83,6 +83,7 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   if (rate !== undefined && (!Number.isFinite(rate) || rate <= 0)) throw new MaskerError('MASKER_INPUT', `--rate: expected a positive number, got "${opts.rate}"`);
   const logger = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL);
   const keys = loadKeyRing();
+  await probeClusters(env);
   const { kafka, targetKafka, lookup, mode } = connectClusters(env, logger, 'masker-replay');
   const admin = kafka.admin();
   await admin.connect();

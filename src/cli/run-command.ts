@@ -11,7 +11,7 @@ import { openPolicyProvider, type OpenedPolicyProvider } from '../policy/open-po
 import { openSchemaGuard } from '../policy/open-schema-guard.js';
 import type { SchemaGuard } from '../policy/schema-guard.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
-import { connectClusters } from './clusters.js';
+import { connectClusters, probeClusters } from './clusters.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -54,6 +54,8 @@ export function registerRunCommand(program: Command): void {
         await Promise.allSettled([policies?.stop(), schemaGuard?.stop(), auditSink.stop(), health?.close()]);
       };
       try {
+        // A wrong address fails here in seconds, naming the setting (the worker's clients retry for long).
+        await probeClusters(env);
         await ensureTopics(outputKafka, [{ topic: env.MASKER_AUDIT_TOPIC }]);
         await auditSink.start();
         policies = await openPolicyProvider({
