@@ -88,6 +88,7 @@ export function registerRunCommand(program: Command): void {
           maxBatchRecords: env.MASKER_BATCH_RECORDS,
           partitionConcurrency: env.MASKER_PARTITION_CONCURRENCY,
           sessionTimeoutMs: env.MASKER_SESSION_TIMEOUT_MS,
+          statusIntervalMs: env.MASKER_STATUS_INTERVAL_SECONDS * 1000,
         });
       } catch (err) {
         await closeAll();

@@ -38,6 +38,8 @@ export const envSchema = z.object({
    * Point it at a writable volume when the policies folder is read-only (a ConfigMap mount).
    */
   MASKER_SCHEMA_APPROVALS_FILE: z.string().min(1).optional(),
+  /** Seconds between `masker run`'s per-route status lines (committed, quarantined, lag); 0 turns them off. */
+  MASKER_STATUS_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
   MASKER_GROUP_ID: z.string().min(1).default('masker'),
   /** Audit topic (target cluster). Default `masker.audit`. */
   MASKER_AUDIT_TOPIC: z.string().min(1).default('masker.audit'),

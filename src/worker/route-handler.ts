@@ -22,6 +22,8 @@ export interface RouteHandlerOptions {
   readonly metrics?: MaskerMetrics;
   /** The schema-change guard (absent: every leaf of every writer schema counts as approved). */
   readonly schemaGuard?: SchemaGuard;
+  /** Told how many records of each handled chunk were quarantined (the worker's status line). */
+  readonly onQuarantined?: (count: number) => void;
 }
 
 /**
@@ -54,6 +56,7 @@ export class RouteHandler {
     const out: OutboundMessage[] = [];
     // Counted per chunk, then added once: prom-client's labelled inc costs more than masking a field.
     let masked = 0;
+    let quarantined = 0;
     const byAction = new Map<string, number>();
     const auditKey = Buffer.from(route.name);
     // The registry, the schema guard and plan compilation once per distinct writer schema; then pure masking.
@@ -71,6 +74,7 @@ export class RouteHandler {
       }
       if (result.quarantine !== undefined) {
         out.push({ topic: quarantineTopic, ...result.quarantine });
+        quarantined += 1;
         const error = result.audit.type === 'record' ? result.audit.error : undefined;
         metrics?.recordsQuarantined.inc({ route: route.name, code: error?.code ?? 'unknown' });
         this.log.error(
@@ -85,6 +89,7 @@ export class RouteHandler {
       }
       out.push({ topic: auditTopic, key: auditKey, value: encodeAuditEvent(result.audit) });
     }
+    if (quarantined > 0) this.options.onQuarantined?.(quarantined);
     if (metrics !== undefined) {
       if (masked > 0) metrics.recordsOut.inc({ route: route.name }, masked);
       for (const [action, count] of byAction) metrics.maskedFields.inc({ route: route.name, action }, count);

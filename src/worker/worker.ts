@@ -9,6 +9,7 @@ import type { PolicyProvider } from '../policy/active-policy.js';
 import type { SchemaGuard } from '../policy/schema-guard.js';
 import type { SchemaLookup } from '../registry/schema-cache.js';
 import { RouteHandler } from './route-handler.js';
+import { StatusLine } from './status-line.js';
 import { ensureRouteTopics, ensureSharedTopics } from './topics.js';
 
 export interface WorkerOptions {
@@ -38,6 +39,8 @@ export interface WorkerOptions {
   readonly metrics?: MaskerMetrics;
   /** The schema-change guard, started, covering every route (absent: no leaf is ever held). `masker run` always passes one. */
   readonly schemaGuard?: SchemaGuard;
+  /** Milliseconds between the per-route status lines (records committed, quarantined, lag). 0: none. Default 0. */
+  readonly statusIntervalMs?: number;
 }
 
 export interface RunningWorker {
@@ -54,6 +57,7 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { kafka, routes, logger } = options;
   const handlers = new Map<string, RouteHandler>();
+  const status = new StatusLine(logger, routes.map((r) => r.name), options.statusIntervalMs ?? 0);
   for (const route of routes) {
     if (options.policies.policyFor(route) === undefined) {
       throw new MaskerError('MASKER_POLICY_MISSING', `route ${route.name}: policy "${route.policy}" not found; refusing to consume`);
@@ -70,6 +74,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       logger,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       ...(options.schemaGuard === undefined ? {} : { schemaGuard: options.schemaGuard }),
+      onQuarantined: (count) => status.quarantined(route.name, count),
     }));
   }
   await ensureSharedTopics(kafka, options.targetKafka, options.auditTopic, options.quarantineTopic);
@@ -89,6 +94,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     onCommit: (info) => {
       options.metrics?.batchSeconds.observe({ route: handlers.get(info.topic)?.route.name ?? info.topic }, info.seconds);
       options.metrics?.consumerLag.set({ topic: info.topic, partition: String(info.partition) }, info.lag);
+      const route = handlers.get(info.topic)?.route.name;
+      if (route !== undefined) status.committed(route, info);
       options.onCommit?.(info);
     },
     handler: async (records) => {
@@ -99,10 +106,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
   });
   await loop.start();
+  status.start();
   const mode = options.targetKafka === undefined ? 'single-cluster' : 'two-cluster';
   logger.info({ routes: routes.map((r) => r.name), groupId: options.groupId, mode }, 'worker started');
   return {
     stop: async () => {
+      status.stop();
       await loop.stop();
       logger.info('worker stopped');
     },
