@@ -1,7 +1,8 @@
 /**
  * Engine corpus: a before/after proof for refactors of src/masking. It compiles plans for many schemas ×
  * policies and records, for a fixed set of inputs, what the engine gives: the plan (decisions, warnings,
- * errors), `maskEncoded` on each Avro body, `maskRecord` on each decoded record (its value re-encoded), and
+ * errors), `maskEncoded` on each Avro body, `maskRecord` on each decoded record (its value re-encoded) and on
+ * each record as a caller holds it (printed as Avro JSON, as `masker mask` prints a line), and
  * `maskEncoded` on corrupted bodies — bytes as hex, or the error code and message. Run it before a change
  * and after it, then compare the two files: they must be identical.
  *
@@ -59,6 +60,7 @@ interface CaseOutput {
   readonly name: string;
   readonly plan: unknown;
   readonly records: { readonly body: string; readonly encoded: Outcome; readonly record: Outcome }[];
+  readonly values: { readonly json: string }[];
   readonly mutated: { readonly body: string; readonly encoded: Outcome }[];
 }
 
@@ -71,6 +73,11 @@ interface Subject {
   readonly heldPaths?: ReadonlySet<string>;
   /** Canonical Avro bodies. */
   readonly bodies: readonly Buffer[];
+  /**
+   * The records as a caller holds them (not decoded from Avro: floats need not be 32-bit values): masked
+   * with `maskRecord` and printed as Avro JSON, as `masker mask` prints a JSON line.
+   */
+  readonly values?: readonly unknown[];
   /** Corrupted bodies (maskEncoded only). */
   readonly mutated?: readonly Buffer[];
 }
@@ -94,7 +101,7 @@ function run(subject: Subject): CaseOutput {
       envelope: plan.envelope,
     }),
   };
-  if (plan === undefined) return { name: subject.name, plan: planSummary, records: [], mutated: [] };
+  if (plan === undefined) return { name: subject.name, plan: planSummary, records: [], values: [], mutated: [] };
   const records = subject.bodies.map((body) => ({
     body: body.toString('hex'),
     encoded: outcome(() => maskEncoded(plan, body, keys)),
@@ -103,8 +110,18 @@ function run(subject: Subject): CaseOutput {
       return { bytes: subject.type.toBuffer(result.value), fields: result.fields, detections: result.detections };
     }),
   }));
+  const values = (subject.values ?? []).map((value) => {
+    try {
+      const result = maskRecord(plan, value, keys);
+      return { json: `${subject.type.toString(result.value)} ${JSON.stringify(result.fields)} ${JSON.stringify(result.detections)}` };
+    } catch (err) {
+      const e = err as { code?: unknown; name?: unknown };
+      // The message is not compared: maskRecord checks the record's shape before masking now.
+      return { json: `error ${String(e.code ?? e.name)}` };
+    }
+  });
   const mutated = (subject.mutated ?? []).map((body) => ({ body: body.toString('hex'), encoded: outcome(() => maskEncoded(plan, body, keys)) }));
-  return { name: subject.name, plan: planSummary, records, mutated };
+  return { name: subject.name, plan: planSummary, records, values, mutated };
 }
 
 // ---- random schemas -------------------------------------------------------------------------------
@@ -150,6 +167,13 @@ const freeText = fc.oneof(
   fc.constant('card 4111 1111 1111 1111 on file'),
   fc.nat(250).map((n) => `from 10.0.${n}.7`),
 );
+
+/**
+ * Floats as a caller writes them (JSON: any double, not only 32-bit values), untagged and tagged (the
+ * `floats` rule: redact, generalize or keep).
+ */
+const callerFloat = fc.oneof(fc.constantFrom(19.99, 0.1, -0.5, 1e-7, 3.3), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }));
+const FLOAT_FIELDS = [{ name: 'price', type: 'float' }, { name: 'weight', type: 'float', 'confluent:tags': ['PII'] }];
 
 function entityPathOf(kind: EntityKind): string {
   return kind === 'nested' ? 'ref.id' : 'id';
@@ -291,8 +315,8 @@ const randomCase: fc.Arbitrary<RandomCase> = fc
     mutations: fc.array(fc.array(mutation, { minLength: 1, maxLength: 3 }), { minLength: MUTATIONS_PER_CASE, maxLength: MUTATIONS_PER_CASE }),
   })
   .chain((c) => {
-    const base = fc.tuple(entityValue(c.entity), rowValue(c.specs), fc.option(freeText, { nil: null }))
-      .map(([entity, row, contact]) => ({ ...entity, ...row, contact }));
+    const base = fc.tuple(entityValue(c.entity), rowValue(c.specs), fc.option(freeText, { nil: null }), callerFloat, callerFloat)
+      .map(([entity, row, contact, price, weight]) => ({ ...entity, ...row, contact, price, weight }));
     const record: fc.Arbitrary<unknown> = c.envelope === undefined ? base : debeziumValue(base, c.envelope);
     return fc.array(record, { minLength: RECORDS_PER_CASE, maxLength: RECORDS_PER_CASE }).map((records) => ({ ...c, records }));
   });
@@ -302,7 +326,7 @@ function randomSubjects(): Subject[] {
   const subjects: Subject[] = [];
   cases.forEach((c, i) => {
     const row = rowSchema(c.specs, 'Row');
-    const fullRow = { ...row, fields: [entityField(c.entity), ...row.fields, { name: 'contact', type: ['null', 'string'] }] };
+    const fullRow = { ...row, fields: [entityField(c.entity), ...row.fields, { name: 'contact', type: ['null', 'string'] }, ...FLOAT_FIELDS] };
     const json = c.envelope === undefined ? fullRow : debeziumSchema(fullRow, c.envelope);
     const plain = avro.Type.forSchema(json as avro.Schema);
     const type = c.wrapped ? avro.Type.forSchema(json as avro.Schema, { wrapUnions: true }) : plain;
@@ -317,6 +341,7 @@ function randomSubjects(): Subject[] {
       subjects.push({
         name: `random-${i}-v${variant}${c.wrapped ? '-wrapped' : ''}`,
         json, type, policy, envelope, bodies, mutated,
+        ...(c.wrapped ? {} : { values: c.records }),
         ...(variant === 1 && c.holdFirst ? { heldPaths: new Set([firstLeaf]) } : {}),
       });
     }
@@ -348,7 +373,7 @@ function rootSubjects(): Subject[] {
   for (const root of roots) {
     const type = avro.Type.forSchema(root.json as avro.Schema);
     for (const action of actions) {
-      subjects.push({ name: `root-${root.name}-${String(action['action'])}`, json: root.json, type, policy: byType(action), envelope: 'none', bodies: root.values.map((v) => type.toBuffer(v)) });
+      subjects.push({ name: `root-${root.name}-${String(action['action'])}`, json: root.json, type, policy: byType(action), envelope: 'none', bodies: root.values.map((v) => type.toBuffer(v)), values: root.values });
     }
   }
   return subjects;
@@ -364,9 +389,10 @@ function exampleSubjects(): Subject[] {
     const policy = parsePolicy(parseYaml(readFileSync(`${ROOT}${file}`, 'utf8')), file);
     for (const workload of ['cdc-update', 'distinct-rows'] as const satisfies readonly Workload[]) {
       const rand = prng(7);
-      const bodies = Array.from({ length: 100 }, (_, i) => type.toBuffer(customerEnvelope(i, workload, rand)));
+      const values = Array.from({ length: 100 }, (_, i) => customerEnvelope(i, workload, rand));
+      const bodies = values.map((v) => type.toBuffer(v));
       const mutated = bodies.slice(0, 20).map((body, i) => mutate(body, [{ at: i * 37, kind: (['flip', 'truncate', 'insert', 'delete'] as const)[i % 4]!, byte: (i * 53) % 256 }]));
-      subjects.push({ name: `example-${file}-${workload}`, json, type, policy, envelope: 'debezium', bodies, mutated });
+      subjects.push({ name: `example-${file}-${workload}`, json, type, policy, envelope: 'debezium', bodies, values, mutated });
     }
   }
   return subjects;

@@ -1,17 +1,14 @@
 import { MaskerError } from '../errors.js';
 import { detectorNames } from './actions/detect-untagged.js';
-import { KeyedHasher } from './crypto/keyed-hash.js';
+import type { CompiledPlan } from './compiled-plan.js';
 import type { KeyRing } from './keys.js';
-import type { CompiledPlan } from './plan.js';
 import type { FieldDecision } from './plan-types.js';
 import type { DetectorName } from './policy-params.js';
-import type { PlanState } from './plan-internals.js';
-import { planState } from './plan-internals.js';
-import type { KeyState } from './record-context.js';
-import { newKeyState, RecordContext } from './record-context.js';
-import type { Transcoder } from './transcode.js';
-import { compileTranscoder, frameRecords, transcode } from './transcode.js';
+import type { RecordContext } from './record-context.js';
+import { restoreUnmaskedLeaves } from './record-values.js';
+import type { SchemaNode } from './schema-tree.js';
 import { schemaPathOf } from './schema-tree.js';
+import { frameRecords, transcode } from './transcode.js';
 
 /** PII the safety net found in a field no rule masks (field path and detectors, never the value). */
 export interface Detection {
@@ -22,7 +19,7 @@ export interface Detection {
 }
 
 export interface MaskResult {
-  /** A new value (unchanged subtrees are shared with the input, which is never mutated). */
+  /** A new value, decoded from the masked Avro body (the input is never mutated; unmasked leaves are its values). */
   readonly value: unknown;
   /** The decisions applied to this record (leaves that were present and non-null), for the audit. */
   readonly fields: readonly FieldDecision[];
@@ -31,29 +28,32 @@ export interface MaskResult {
 }
 
 /**
- * Masks one decoded record with a compiled plan and the key ring's active key. Fails closed: a sensitive
- * field without a rule (quarantine mode), a failing action, a record of the wrong shape or an output that
- * does not validate against the schema all throw a MaskerError whose message names paths, never values.
+ * Masks one decoded record (avsc's in-memory form of the plan's schema) with the key ring's active key:
+ * checks it against the schema, encodes it, masks the body with `maskEncoded`, and decodes the result
+ * (leaves the masking left as they were keep the caller's values: see record-values.ts). Fails closed
+ * with a MaskerError whose message names paths, never values: MASKER_RECORD_SHAPE when the record is not
+ * a value of the schema, and every error `maskEncoded` raises.
  */
 export function maskRecord(plan: CompiledPlan, record: unknown, keys: KeyRing): MaskResult {
   failIfQuarantined(plan);
-  const state = stateOf(plan);
-
-  const ctx = new RecordContext(keyStateOf(state, keys), state.shiftSpecs, state.decisionCount, state.scanPaths.length);
-  let value: unknown;
-  try {
-    value = state.root === undefined ? record : state.root(record, ctx);
-  } catch (err) {
-    throw asMaskerError(err);
-  }
-
-  if (!plan.schema.isValid(value)) {
+  const schema = plan.schema;
+  if (!schema.isValid(record)) {
     const paths: string[] = [];
-    plan.schema.isValid(value, { errorHook: (path: string[]) => void paths.push(schemaPathOf(state.tree, path)) });
-    throw new MaskerError('MASKER_OUTPUT_INVALID', `masked record does not validate against the schema at ${[...new Set(paths)].slice(0, 5).join(', ')}`);
+    schema.isValid(record, { errorHook: (path: string[]) => void paths.push(schemaPathOf(plan.tree, path)) });
+    throw new MaskerError('MASKER_RECORD_SHAPE', `record does not match the schema at ${[...new Set(paths)].slice(0, 5).join(', ')}`);
   }
+  const { bytes, fields, detections } = maskEncoded(plan, schema.toBuffer(record), keys);
+  return { value: restoreUnmaskedLeaves(plan.tree, record, schema.fromBuffer(bytes), (node) => unmasked(plan, node)), fields, detections };
+}
 
-  return { value, fields: appliedDecisions(plan, ctx), detections: detectionsOf(state, ctx) };
+/**
+ * Whether the plan leaves the leaf at `node` as it is: no work, `keep`, or only the safety net's scan
+ * (which returns its input unless it finds PII, and then a different text).
+ */
+function unmasked(plan: CompiledPlan, node: SchemaNode): boolean {
+  const work = plan.decided.get(node);
+  if (work === undefined || work.scanOnly === true) return true;
+  return work.decisionIndex !== undefined && plan.decisions[work.decisionIndex]?.action === 'keep';
 }
 
 export interface EncodedMaskResult {
@@ -65,23 +65,23 @@ export interface EncodedMaskResult {
 
 /**
  * Masks one Avro binary body (no wire-format header) written with the plan's schema, without decoding
- * the record: see transcode.ts. Same decisions, operators, caches and fail-closed errors as
- * `maskRecord`, plus MASKER_DECODE when the bytes do not frame as the schema says. `reserve` bytes are
- * left at the front of the result for a header, so the caller writes it without another copy.
+ * the record (see transcode.ts), with the key ring's active key. Fails closed: a sensitive field without a
+ * rule (quarantine mode), a failing action, a masked value that does not fit its type, or bytes that do
+ * not frame as the schema says (MASKER_DECODE) all throw a MaskerError whose message names paths, never
+ * values. `reserve` bytes are left at the front of the result for a header, so the caller writes it
+ * without another copy.
  */
 export function maskEncoded(plan: CompiledPlan, body: Buffer, keys: KeyRing, reserve = 0): EncodedMaskResult {
   failIfQuarantined(plan);
-  const state = stateOf(plan);
-  const transcoder = transcoderOf(plan, state);
-  const ctx = new RecordContext(keyStateOf(state, keys), transcoder.shiftSpecs, state.decisionCount, state.scanPaths.length);
+  const ctx = plan.recordContext(keys.active);
   let bytes: Buffer;
   try {
-    bytes = transcode(transcoder, body, ctx, reserve);
+    bytes = transcode(plan.transcoder, body, ctx, reserve);
   } catch (err) {
     throw asMaskerError(err);
   }
   bytes.fill(0, 0, reserve);
-  return { bytes, fields: appliedDecisions(plan, ctx), detections: detectionsOf(state, ctx) };
+  return { bytes, fields: appliedDecisions(plan, ctx), detections: detectionsOf(plan, ctx) };
 }
 
 /**
@@ -90,40 +90,11 @@ export function maskEncoded(plan: CompiledPlan, body: Buffer, keys: KeyRing, res
  * the number of records; throws MASKER_DECODE naming the schema path where the framing breaks.
  */
 export function countEncodedRecords(plan: CompiledPlan, data: Buffer): number {
-  const state = stateOf(plan);
-  return frameRecords(transcoderOf(plan, state), data);
+  return frameRecords(plan.transcoder, data);
 }
 
 function failIfQuarantined(plan: CompiledPlan): void {
   if (plan.quarantineReason !== undefined) throw new MaskerError(plan.quarantineCode ?? 'MASKER_UNMATCHED_SENSITIVE', plan.quarantineReason);
-}
-
-function stateOf(plan: CompiledPlan): PlanState {
-  const state = planState(plan);
-  if (state === undefined) throw new MaskerError('MASKER_PLAN', 'not a plan made by compilePlan');
-  return state;
-}
-
-const transcoders = new WeakMap<CompiledPlan, Transcoder>();
-
-function transcoderOf(plan: CompiledPlan, state: PlanState): Transcoder {
-  let transcoder = transcoders.get(plan);
-  if (transcoder === undefined) {
-    transcoder = compileTranscoder(state, plan.envelope);
-    transcoders.set(plan, transcoder);
-  }
-  return transcoder;
-}
-
-/** Hashers and caches per key object: built once per (plan, key); a rotation builds a new set. */
-function keyStateOf(state: PlanState, keys: KeyRing): KeyState {
-  let keyState = state.byKey.get(keys.active);
-  if (keyState === undefined) {
-    const secret = keys.active.secret;
-    keyState = newKeyState(state.domains.map((domain) => new KeyedHasher(secret, domain)), state.resultCacheCount, state.shiftSpecs.length);
-    state.byKey.set(keys.active, keyState);
-  }
-  return keyState;
 }
 
 function asMaskerError(err: unknown): MaskerError {
@@ -140,13 +111,13 @@ function appliedDecisions(plan: CompiledPlan, ctx: RecordContext): FieldDecision
 
 const NO_DETECTIONS: readonly Detection[] = [];
 
-function detectionsOf(state: PlanState, ctx: RecordContext): readonly Detection[] {
+function detectionsOf(plan: CompiledPlan, ctx: RecordContext): readonly Detection[] {
   const found = ctx.detections;
   let detections: Detection[] | undefined;
   for (let i = 0; i < found.length; i++) {
     if (found[i] === 0) continue;
     detections ??= [];
-    detections.push({ path: state.scanPaths[i]!, detectors: detectorNames(found[i]!), outcome: state.onDetected === 'alert' ? 'alerted' : 'scrubbed' });
+    detections.push({ path: plan.scannedPaths[i]!, detectors: detectorNames(found[i]!), outcome: plan.onDetected === 'alert' ? 'alerted' : 'scrubbed' });
   }
   return detections ?? NO_DETECTIONS;
 }

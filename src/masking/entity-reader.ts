@@ -1,4 +1,6 @@
-import { ARRAY_TOKEN, MAP_TOKEN, pathTokens } from './path-glob.js';
+import { Cursor, readIndex, scalarDecoder, skipper } from './avro-bytes.js';
+import { ARRAY_TOKEN, joinPath, MAP_TOKEN, pathTokens } from './path-glob.js';
+import type { RowRef } from './record-context.js';
 import type { FieldNode, RecordNode, SchemaNode, UnionNode } from './schema-tree.js';
 
 /** One field on the way to a date-shift entity: the record it is read from (a union's record branch). */
@@ -39,26 +41,37 @@ export function resolveEntityPath(scope: RecordNode | undefined, entityPath: str
 }
 
 /**
- * A reader of the entity value from a decoded row, or why the path cannot be read (a plan error message).
- * The byte path reads the same value from the row's bytes (transcode.ts).
+ * A reader of the date-shift entity from a row's bytes, or why the path cannot be read (a plan error
+ * message). It walks the row record from its start: skips the fields before each hop, follows a union on
+ * the way only into the hop's record (any other branch: no entity, null), and decodes the entity as avsc
+ * decodes it (a string, a number, a Buffer, …; null when it is null). Without an entity path the entity
+ * is `''` (one shift for the whole domain).
  */
-export function entityReader(scope: RecordNode | undefined, entityPath: string | undefined): ((row: unknown) => unknown) | string {
+export function entityReader(scope: RecordNode | undefined, entityPath: string | undefined): ((row: RowRef) => unknown) | string {
   if (entityPath === undefined) return () => '';
   const resolved = resolveEntityPath(scope, entityPath);
   if (typeof resolved === 'string') return resolved;
-  // A wrapped union value (`{"Branch": value}`) is unwrapped after reading.
-  const steps = resolved.hops.map((hop) => ({ name: hop.field.name, unwrapAfter: hop.field.node.kind === 'union' && hop.field.node.wrapped }));
+  let where = '';
+  const hops = resolved.hops.map((hop) => {
+    const before = hop.record.fields.slice(0, hop.index).map((f) => skipper(f.node, joinPath(where, f.name)));
+    where = joinPath(where, hop.field.name);
+    return { record: hop.record, before, next: hop.field.node };
+  });
+  const leaf = resolved.leaf;
+  const leafWhere = where;
+  const decoders = (leaf.kind === 'union' ? leaf.branches : [leaf]).map((n) => (n.kind === 'scalar' ? scalarDecoder(n, leafWhere) : () => null));
+  const start: SchemaNode | undefined = scope;
   return (row) => {
-    let current: unknown = row;
-    for (const step of steps) {
-      if (typeof current !== 'object' || current === null) return null;
-      current = (current as Record<string, unknown>)[step.name];
-      if (step.unwrapAfter && typeof current === 'object' && current !== null && !Buffer.isBuffer(current)) {
-        const key = Object.keys(current)[0];
-        current = key === undefined ? null : (current as Record<string, unknown>)[key];
-      }
+    const c = new Cursor(row.buf, row.pos, row.end);
+    let at: SchemaNode | undefined = start;
+    for (const hop of hops) {
+      // A union on the way holds the record or something else (null, another branch): then no entity.
+      if (at?.kind === 'union' && at.branches[readIndex(c, '', at.branches.length, 'union')] !== hop.record) return null;
+      for (const skip of hop.before) skip(c);
+      at = hop.next;
     }
-    return current ?? null;
+    const value = decoders.length === 1 && leaf.kind !== 'union' ? decoders[0]!(c) : decoders[readIndex(c, leafWhere, decoders.length, 'union')]!(c);
+    return value ?? null;
   };
 }
 

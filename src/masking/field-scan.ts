@@ -7,7 +7,7 @@ import type { PiiKind } from './field-name-hints.js';
 import { leafNameHints } from './field-name-hints.js';
 import { compileFinder } from './formats/detectors.js';
 import { ARRAY_TOKEN, displayPath, MAP_TOKEN } from './path-glob.js';
-import type { CompiledPlan } from './plan.js';
+import type { CompiledPlan } from './compiled-plan.js';
 import type { PlanIssue } from './plan-types.js';
 import { analyzePlan, compilePlan } from './plan.js';
 import type { ActionName, Policy } from './policy.js';

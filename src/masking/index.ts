@@ -7,10 +7,13 @@ export type { Policy, Rule, RuleAction, RuleMatch, PolicyIssue, ActionName, NewF
 export { ACTION_NAMES, DETECTOR_NAMES, PSEUDONYM_FORMATS } from './policy-params.js';
 export type { DetectorName, PseudonymFormat } from './policy-params.js';
 export { compilePlan, analyzePlan } from './plan.js';
-export type { CompiledPlan, PlanAnalysis } from './plan.js';
+export type { PlanAnalysis } from './plan.js';
+export type { CompiledPlan } from './compiled-plan.js';
 export { ENVELOPE_FREE_TEXT_RULE, NEW_FIELD_RULE, UNMATCHED_RULE } from './plan-types.js';
 export type { FieldDecision, PlanOptions, PlanIssue } from './plan-types.js';
 export { countEncodedRecords, maskEncoded, maskRecord } from './apply.js';
+export { compileRecordEnd } from './record-end.js';
+export type { RecordEnd } from './record-end.js';
 export { PlanCache, detectEnvelope } from './plan-cache.js';
 export type { PlanEntry, PlanPolicy, PlanSchema } from './plan-cache.js';
 export type { Detection, EncodedMaskResult, MaskResult } from './apply.js';

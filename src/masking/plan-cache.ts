@@ -1,7 +1,8 @@
 import type { Type } from 'avsc';
 import { MaskerError } from '../errors.js';
 import type { Envelope } from './discovery.js';
-import { compilePlan, type CompiledPlan } from './plan.js';
+import type { CompiledPlan } from './compiled-plan.js';
+import { compilePlan } from './plan.js';
 import type { Policy } from './policy.js';
 
 /** What the cache needs of a writer schema (the registry's ResolvedSchema fits). */

@@ -1,35 +1,14 @@
 import type { Type } from 'avsc';
 import { MaskerError } from '../errors.js';
-import type { Envelope } from './discovery.js';
+import { CompiledPlan } from './compiled-plan.js';
 import { debeziumRoot } from './discovery.js';
-import { buildRootApplier } from './plan-builder.js';
 import { PlanCompiler } from './plan-compiler.js';
-import { setPlanInternals } from './plan-internals.js';
-import type { FieldDecision, PlanIssue, PlanOptions } from './plan-types.js';
+import type { PlanIssue, PlanOptions } from './plan-types.js';
 import type { Decided } from './plan-walk.js';
 import { walkPlan } from './plan-walk.js';
 import type { Policy } from './policy.js';
 import type { SchemaNode } from './schema-tree.js';
 import { buildSchemaTree } from './schema-tree.js';
-
-export interface CompiledPlan {
-  readonly schema: Type;
-  readonly envelope: Envelope;
-  readonly policyName: string;
-  readonly policyVersion: number | undefined;
-  readonly decisions: readonly FieldDecision[];
-  /**
-   * Set when every record of the schema must fail closed: a sensitive field without a rule under
-   * onUnmatchedSensitive: quarantine, or unapproved new fields under newFields: quarantine.
-   */
-  readonly quarantineReason?: string;
-  /** The error code of `quarantineReason`. */
-  readonly quarantineCode?: 'MASKER_UNMATCHED_SENSITIVE' | 'MASKER_NEW_FIELDS';
-  /** Full paths of the unmasked string leaves the safety net scans (`untagged.detect`). */
-  readonly scannedPaths: readonly string[];
-  /** Rules that never match a field of this schema, sensitive fields redacted by default, … */
-  readonly warnings: readonly PlanIssue[];
-}
 
 export interface PlanAnalysis {
   readonly plan: CompiledPlan | undefined;
@@ -71,7 +50,7 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
   compiler.ruleWarnings();
   if (errors.length > 0) return { plan: undefined, errors, warnings };
 
-  const plan: CompiledPlan = {
+  const plan = new CompiledPlan({
     schema,
     envelope: options.envelope,
     policyName: policy.name,
@@ -79,18 +58,13 @@ export function analyzePlan(schema: Type, policy: Policy, options: PlanOptions):
     decisions: compiler.decisions,
     warnings,
     scannedPaths: compiler.scanPaths,
-    ...compiler.quarantine(),
-  };
-  setPlanInternals(plan, {
-    root: buildRootApplier(tree, options.envelope, decided),
-    domains: compiler.domains,
-    shiftSpecs: compiler.shiftSpecs,
-    decisionCount: compiler.decisions.length,
-    scanPaths: compiler.scanPaths,
-    onDetected: policy.untagged.onDetected,
-    resultCacheCount: compiler.resultCacheCount,
+    quarantine: compiler.quarantine(),
     tree,
     decided,
+    domains: compiler.domains,
+    shiftSpecs: compiler.shiftSpecs,
+    resultCacheCount: compiler.resultCacheCount,
+    onDetected: policy.untagged.onDetected,
   });
   return { plan, errors, warnings };
 }

@@ -3,13 +3,25 @@ import type { KeyedHasher } from './crypto/keyed-hash.js';
 import { readU32 } from './crypto/keyed-hash.js';
 import type { RecordNode } from './schema-tree.js';
 
-/** Masks a (sub)value: returns the new value, never mutates its input. */
-export type Applier = (value: unknown, ctx: RecordContext) => unknown;
+/**
+ * A row of the record being masked, as a place in its Avro body: the row record's bytes start at `pos`
+ * (the record's end is not known before it is walked: `end` is the body's end). Date-shift entity paths
+ * are read from here.
+ */
+export interface RowRef {
+  readonly buf: Buffer;
+  readonly pos: number;
+  readonly end: number;
+}
+
+/** Before any row is entered (envelope fields before the rows, a scalar root): no entity to read. */
+const NO_ROW: RowRef = { buf: Buffer.alloc(0), pos: 0, end: 0 };
 
 /** A date-shift slot at run time: how to read the entity from a row, which hasher, how far. */
 export interface ShiftRuntime {
-  readonly readEntity: (row: unknown) => unknown;
-  /** Where the entity is (the row record and the path in it): the byte transcoder reads it from there. */
+  /** Reads the entity value from the row's bytes (as avsc decodes it; null when absent). */
+  readonly readEntity: (row: RowRef) => unknown;
+  /** Where the entity is: the row record (undefined outside rows) and the path in it (none: domain-wide). */
   readonly scope: RecordNode | undefined;
   readonly entityPath: string | undefined;
   readonly domainSlot: number;
@@ -50,7 +62,7 @@ export class RecordContext implements ActionRuntime {
   readonly keyState: KeyState;
   private readonly hashers: readonly KeyedHasher[];
   private readonly shifts: Float64Array;
-  private row: unknown = undefined;
+  private row: RowRef = NO_ROW;
 
   constructor(keyState: KeyState, private readonly shiftSpecs: readonly ShiftRuntime[], decisionCount: number, scanCount: number) {
     this.applied = new Uint8Array(decisionCount);
@@ -71,7 +83,7 @@ export class RecordContext implements ActionRuntime {
   }
 
   /** Called when masking enters a row (the scope entity paths are relative to). */
-  enterRow(row: unknown): void {
+  enterRow(row: RowRef): void {
     this.row = row;
     if (this.shifts.length > 0) this.shifts.fill(Number.NaN);
   }

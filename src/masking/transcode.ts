@@ -15,35 +15,28 @@ import {
   skipper,
   skipString,
 } from './avro-bytes.js';
+import type { Envelope } from './discovery.js';
 import { debeziumRoot, isDebeziumRow } from './discovery.js';
-import { resolveEntityPath } from './entity-reader.js';
-import { joinPath } from './path-glob.js';
 import type { LeafWork } from './leaf-operator.js';
-import { leafOperator as leafApplier } from './leaf-operator.js';
-import type { PlanInternals } from './plan-internals.js';
-import type { RecordContext, ShiftRuntime } from './record-context.js';
+import { leafOperator } from './leaf-operator.js';
+import { joinPath } from './path-glob.js';
+import type { Decided } from './plan-walk.js';
+import type { RecordContext, RowRef } from './record-context.js';
 import type { FieldNode, RecordNode, ScalarNode, SchemaNode, UnionNode } from './schema-tree.js';
 
 /**
- * The byte-level path of a plan: masks an Avro binary body without decoding the record. It walks the
- * bytes with the schema (avro-bytes.ts checks every value's framing as it goes), decodes only the leaves
- * the plan works on, runs the same operators as `maskRecord` (same decisions, caches, errors), checks
- * each masked value against its Avro type and writes it in place. Everything else is copied as bytes, in
- * as few copies as there are masked leaves. For a body written by a canonical encoder (avsc, the Java
- * library) the output is byte-for-byte what decode → maskRecord → encode gives; the property tests hold
- * it to that.
+ * The masking engine: masks an Avro binary body without decoding the record. It walks the bytes with the
+ * schema (avro-bytes.ts checks every value's framing as it goes), decodes only the leaves the plan works
+ * on, runs their operators (leaf-operator.ts: decisions, caches, errors), checks each masked value
+ * against its Avro type and writes it in place. Everything else is copied as bytes, in as few copies as
+ * there are masked leaves. For a body written by a canonical encoder (avsc, the Java library) the output
+ * is byte-for-byte what masking the decoded record and encoding it gives: the property tests hold it to
+ * that against a reference masker of decoded values (test/property/reference-masker.ts).
  *
  * Differences from decoding, all on purpose: a long beyond ±2^53 in a field the plan does not touch is
  * copied exactly (decoding would refuse it: avsc cannot hold it in a JS number), and string bytes outside
  * masked leaves are not UTF-8-checked (they are copied, never interpreted).
  */
-
-/** Where an entity path starts: the row being masked, as a position in the input. */
-interface RowRef {
-  readonly buf: Buffer;
-  readonly pos: number;
-  readonly end: number;
-}
 
 /** A cursor over the record being masked, with the record's masking context. */
 class MaskCursor extends Cursor {
@@ -68,7 +61,7 @@ function reusesInput(node: ScalarNode): boolean {
 
 /** A masked scalar leaf: decode, run the operator, check, write in place of the input bytes. */
 function leafStep(node: ScalarNode, work: LeafWork, where: string): MaskStep | undefined {
-  const apply = leafApplier(work, node);
+  const apply = leafOperator(work, node);
   if (apply === undefined) return undefined;
   const decode = valueReader(node, work, where);
   const encode = scalarEncoder(node);
@@ -107,7 +100,7 @@ function unionStep(node: UnionNode, plan: Compiler, where: string, entersScope: 
   let worked = false;
   const branches = node.branches.map((branch): BranchStep => {
     if (branch.kind === 'scalar') {
-      const apply = work === undefined || branch.scalar === 'null' ? undefined : leafApplier(work, branch);
+      const apply = work === undefined || branch.scalar === 'null' ? undefined : leafOperator(work, branch);
       if (apply === undefined || work === undefined) {
         const skip = scalarSkipper(branch, where);
         return (c) => skip(c);
@@ -152,7 +145,7 @@ function unionStep(node: UnionNode, plan: Compiler, where: string, entersScope: 
 
 /** Compiles steps for the nodes under work; nodes without work get skippers. */
 class Compiler {
-  constructor(readonly decided: ReadonlyMap<SchemaNode, LeafWork>) {}
+  constructor(readonly decided: Decided) {}
 
   /** A step for a subtree with work, or undefined when nothing in it changes. */
   step(node: SchemaNode, where: string, entersScope: boolean): MaskStep | undefined {
@@ -201,56 +194,24 @@ class Compiler {
   }
 }
 
-/** Reads a date-shift entity from the row's bytes: the same value `entityReader` reads from a decoded row. */
-function entityBytesReader(spec: ShiftRuntime): (row: unknown) => unknown {
-  if (spec.entityPath === undefined) return spec.readEntity;
-  const resolved = resolveEntityPath(spec.scope, spec.entityPath);
-  if (typeof resolved === 'string') return spec.readEntity; // not reachable: the plan compiled this path
-  let where = '';
-  const hops = resolved.hops.map((hop) => {
-    const before = hop.record.fields.slice(0, hop.index).map((f) => skipper(f.node, joinPath(where, f.name)));
-    where = joinPath(where, hop.field.name);
-    return { record: hop.record, before, next: hop.field.node };
-  });
-  const leaf = resolved.leaf;
-  const leafWhere = where;
-  const decoders = (leaf.kind === 'union' ? leaf.branches : [leaf]).map((n) => (n.kind === 'scalar' ? scalarDecoder(n, leafWhere) : () => null));
-  const scope: SchemaNode | undefined = spec.scope;
-  return (row) => {
-    const ref = row as RowRef;
-    const c = new Cursor(ref.buf, ref.pos, ref.end);
-    let at: SchemaNode | undefined = scope;
-    for (const hop of hops) {
-      // A union on the way holds the record or something else (null, another branch): then no entity.
-      if (at?.kind === 'union' && at.branches[readIndex(c, '', at.branches.length, 'union')] !== hop.record) return null;
-      for (const skip of hop.before) skip(c);
-      at = hop.next;
-    }
-    const value = decoders.length === 1 && leaf.kind !== 'union' ? decoders[0]!(c) : decoders[readIndex(c, leafWhere, decoders.length, 'union')]!(c);
-    return value ?? null;
-  };
-}
-
-/** A plan's byte path: the root step (undefined when nothing is masked) and its date-shift readers. */
+/** A plan's byte path: the root step (undefined when nothing is masked), and a skipper of whole records. */
 export interface Transcoder {
   readonly root: MaskStep | undefined;
   readonly skipAll: Step;
-  readonly shiftSpecs: readonly ShiftRuntime[];
 }
 
-export function compileTranscoder(internals: PlanInternals, envelope: 'debezium' | 'none'): Transcoder {
-  const compiler = new Compiler(internals.decided);
-  const tree = internals.tree;
-  // Debezium: the rows enter their own scope; envelope fields have work only where the plan decided some
-  // (tagged leaves, free text), exactly as the object path's root applier.
+/**
+ * Compiles the byte path of a plan from its decided leaves, once per plan. The scopes are the plan
+ * walk's (plan-walk.ts): with envelope `none` the root is the row; with `debezium` the rows `before` /
+ * `after` enter their own scope, and envelope fields have work only where the plan decided some (tagged
+ * leaves, free text).
+ */
+export function compileTranscoder(tree: SchemaNode, decided: Decided, envelope: Envelope): Transcoder {
+  const compiler = new Compiler(decided);
   const root = envelope === 'none'
     ? compiler.step(tree, '', true)
     : compiler.record(debeziumRoot(tree), '', false, (f) => isDebeziumRow(f.name));
-  return {
-    root,
-    skipAll: skipper(tree, ''),
-    shiftSpecs: internals.shiftSpecs.map((spec) => ({ ...spec, readEntity: entityBytesReader(spec) })),
-  };
+  return { root, skipAll: skipper(tree, '') };
 }
 
 /**
@@ -268,8 +229,8 @@ export function frameRecords(t: Transcoder, data: Buffer): number {
 }
 
 /**
- * Runs a transcoder over `body[start..end)`; returns the masked body with `reserve` bytes in front left
- * for the caller (a wire-format header). `ctx` must be built with the transcoder's shift specs.
+ * Runs a transcoder over `body`; returns the masked body with `reserve` bytes in front left for the caller
+ * (a wire-format header). `ctx` is the record's context, made by the plan the transcoder belongs to.
  */
 export function transcode(t: Transcoder, body: Buffer, ctx: RecordContext, reserve: number): Buffer {
   const c = new MaskCursor(body, ctx, reserve);

@@ -3,7 +3,7 @@ import type { Leaf } from '../discovery.js';
 import type { Rule } from '../policy.js';
 import type { ScalarNode } from '../schema-tree.js';
 
-/** Per-record state the operators may use. Created by `maskRecord`, never shared between records. */
+/** Per-record state the operators may use. Created per record (`maskEncoded`), never shared between records. */
 export interface ActionRuntime {
   /** Keyed hasher (active key) for a domain slot registered at compile time. */
   hasher(slot: number): KeyedHasher;

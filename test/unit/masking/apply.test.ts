@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { compilePlan, discoverFields, maskRecord } from '../../../src/masking/index.js';
+import { compilePlan, discoverFields, maskEncoded, maskRecord } from '../../../src/masking/index.js';
 import { exampleSchema, fixtureSchema, keyRing, plan, policy, schema, thrown } from './support.js';
 
 const keys = keyRing();
@@ -77,9 +77,9 @@ describe('maskRecord', () => {
     expect(key.type.isValid(out.value)).toBe(true);
   });
 
-  it('fails with MASKER_OUTPUT_INVALID when an untouched field is invalid, without the value', () => {
+  it('fails with MASKER_RECORD_SHAPE when an untouched field is not a value of its type, without the value', () => {
     const err = thrown(() => maskRecord(p, { ...sampleAllTypes(), plain: 12345 }, keys));
-    expect(err.code).toBe('MASKER_OUTPUT_INVALID');
+    expect(err.code).toBe('MASKER_RECORD_SHAPE');
     expect(err.message).toContain('plain');
     expect(err.message).not.toContain('12345');
   });
@@ -120,7 +120,7 @@ describe('discoverFields', () => {
   });
 });
 
-describe('output validation errors', () => {
+describe('record shape errors', () => {
   it('name paths with [] and {} instead of indexes and map keys (keys can be data)', () => {
     const s = schema({
       type: 'record', name: 'M', fields: [
@@ -131,7 +131,7 @@ describe('output validation errors', () => {
     });
     const p = plan(s, policy([]));
     const err = thrown(() => maskRecord(p, { byEmail: { 'jane@acme.com': { n: 'x' } }, list: ['a', 5], secret: 's' }, keys));
-    expect(err.code).toBe('MASKER_OUTPUT_INVALID');
+    expect(err.code).toBe('MASKER_RECORD_SHAPE');
     expect(err.message).toContain('byEmail{}.n');
     expect(err.message).toContain('list[]');
     expect(err.message).not.toContain('jane@acme.com');
@@ -139,12 +139,45 @@ describe('output validation errors', () => {
 });
 
 describe('map keys are data', () => {
-  it('keeps a "__proto__" map key as an entry and never as a prototype', () => {
-    const s = schema({ type: 'record', name: 'P', fields: [{ name: 'm', type: { type: 'map', values: 'string' }, 'confluent:tags': ['PII'] }] });
-    const input = { m: JSON.parse('{"__proto__": "secret", "ok": "x"}') as Record<string, string> };
-    const out = maskRecord(plan(s, policy([])), input, keys).value as { m: Record<string, string> };
-    expect(Object.getPrototypeOf(out.m)).toBe(Object.prototype);
-    expect(Object.keys(out.m)).toEqual(['__proto__', 'ok']);
-    expect(Object.values(out.m)).toEqual(['[REDACTED]', '[REDACTED]']);
+  const s = schema({ type: 'record', name: 'P', fields: [{ name: 'm', type: { type: 'map', values: 'string' }, 'confluent:tags': ['PII'] }] });
+  const input = { m: JSON.parse('{"__proto__": "secret", "ok": "x"}') as Record<string, string> };
+
+  it('masks a "__proto__" map key\'s value like any other on the byte path', () => {
+    const out = maskEncoded(plan(s, policy([])), s.type.toBuffer(input), keys).bytes;
+    expect(out.includes(Buffer.from('secret'))).toBe(false);
+    expect(out.includes(Buffer.from('__proto__'))).toBe(true);
+  });
+
+  it('refuses a "__proto__" map key in a decoded record, which a decoded map cannot hold as an entry', () => {
+    const err = thrown(() => maskRecord(plan(s, policy([])), input, keys));
+    expect(err.code).toBe('MASKER_RECORD_SHAPE');
+    expect(err.message).toContain('m{}');
+    expect(err.message).not.toContain('secret');
+  });
+});
+
+describe('maskRecord gives back the caller\'s values where masking left a leaf as it was', () => {
+  // Through Avro bytes a float rounds to 32 bits, avsc's long codec is inexact below -2^52, and a lone
+  // surrogate becomes U+FFFD: JSON lines and the HTTP API print the caller's values, as before.
+  const s = schema({
+    type: 'record', name: 'L', fields: [
+      { name: 'price', type: 'float' },
+      { name: 'maybe', type: ['null', 'float'] },
+      { name: 'big', type: 'long' },
+      { name: 'text', type: 'string' },
+      { name: 'secret', type: 'float', 'confluent:tags': ['PII'] },
+    ],
+  });
+  const input = { price: 19.99, maybe: 0.1, big: -4_503_599_627_370_497, text: 'a\ud800b', secret: 3.3 };
+
+  it('keeps unmasked floats, longs below -2^52 and strings with lone surrogates as given', () => {
+    const out = maskRecord(plan(s, policy([])), input, keys).value as Record<string, unknown>;
+    expect(out).toEqual({ ...input, secret: 0 });
+    expect(s.type.toString(out)).toBe('{"price":19.99,"maybe":{"float":0.1},"big":-4503599627370497,"text":"a\\ud800b","secret":0}');
+  });
+
+  it('gives a masked float as the shortest decimal of its 32-bit value', () => {
+    const p = plan(s, policy([{ name: 'r', match: { tags: ['PII'] }, action: 'redact', params: { replacement: 1.1 } }]));
+    expect((maskRecord(p, input, keys).value as Record<string, unknown>)['secret']).toBe(1.1);
   });
 });
