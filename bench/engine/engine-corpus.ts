@@ -29,9 +29,11 @@ import avro from 'avsc';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import type { CompiledPlan, Envelope, KeyRing, Policy } from '../../src/masking/index.js';
-import { analyzePlan, maskEncoded, maskRecord, parsePolicy, PSEUDONYM_FORMATS } from '../../src/masking/index.js';
-import type { EnvelopeSpec, FieldSpec } from '../../test/property/random-schemas.js';
-import { debeziumSchema, debeziumValue, envelopeSpec, fieldSpec, rowSchema, rowValue } from '../../test/property/random-schemas.js';
+import { analyzePlan, maskEncoded, maskRecord, parsePolicy } from '../../src/masking/index.js';
+import type { EntityKind, EnvelopeSpec, FieldSpec, PolicyChoices } from '../../test/property/random-schemas.js';
+import {
+  debeziumSchema, debeziumValue, ENTITY_KINDS, entityField, entityPathOf, entityValue, envelopeSpec, fieldSpec, policyChoices, rowSchema, rowValue, untaggedText, variedPolicy,
+} from '../../test/property/random-schemas.js';
 import { customerEnvelope, prng } from './customer-records.js';
 import type { Workload } from './customer-records.js';
 
@@ -126,157 +128,12 @@ function run(subject: Subject): CaseOutput {
 
 // ---- random schemas -------------------------------------------------------------------------------
 
-type EntityKind = 'string' | 'long' | 'nullable-string' | 'int' | 'bytes' | 'nested';
-const ENTITY_KINDS: readonly EntityKind[] = ['string', 'long', 'nullable-string', 'int', 'bytes', 'nested'];
-
-function entityField(kind: EntityKind): Record<string, unknown> {
-  switch (kind) {
-    case 'nullable-string':
-      return { name: 'id', type: ['null', 'string'] };
-    case 'nested':
-      return { name: 'ref', type: ['null', { type: 'record', name: 'Ref', fields: [{ name: 'id', type: 'string' }, { name: 'n', type: 'int' }] }] };
-    default:
-      return { name: 'id', type: kind };
-  }
-}
-
-const entityText = fc.constantFrom('p-1', 'p-2', 'p-3', 'patient-42', '');
-
-function entityValue(kind: EntityKind): fc.Arbitrary<Record<string, unknown>> {
-  switch (kind) {
-    case 'string':
-      return entityText.map((id) => ({ id }));
-    case 'long':
-      return fc.integer({ min: -5, max: 5 }).map((id) => ({ id }));
-    case 'int':
-      return fc.integer({ min: -5, max: 5 }).map((id) => ({ id }));
-    case 'nullable-string':
-      return fc.option(entityText, { nil: null }).map((id) => ({ id }));
-    case 'bytes':
-      return fc.uint8Array({ maxLength: 3 }).map((b) => ({ id: Buffer.from(b) }));
-    case 'nested':
-      return fc.option(fc.record({ id: entityText, n: fc.integer({ min: 0, max: 9 }) }), { nil: null }).map((ref) => ({ ref }));
-  }
-}
-
-/** Untagged text for the safety net: plain, or holding an email / phone / card / IPv4. */
-const freeText = fc.oneof(
-  fc.constantFrom('all good', 'call back tomorrow', 'ref 7'),
-  fc.nat(9999).map((n) => `mail jane.doe${n}@example.com please`),
-  fc.nat(9999).map((n) => `call +1 415 555 ${String(n).padStart(4, '0')}`),
-  fc.constant('card 4111 1111 1111 1111 on file'),
-  fc.nat(250).map((n) => `from 10.0.${n}.7`),
-);
-
 /**
  * Floats as a caller writes them (JSON: any double, not only 32-bit values), untagged and tagged (the
  * `floats` rule: redact, generalize or keep).
  */
 const callerFloat = fc.oneof(fc.constantFrom(19.99, 0.1, -0.5, 1e-7, 3.3), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }));
 const FLOAT_FIELDS = [{ name: 'price', type: 'float' }, { name: 'weight', type: 'float', 'confluent:tags': ['PII'] }];
-
-function entityPathOf(kind: EntityKind): string {
-  return kind === 'nested' ? 'ref.id' : 'id';
-}
-
-interface PolicyChoices {
-  readonly picks: readonly number[];
-  readonly format: string;
-  readonly freeText: 'scrub' | 'redact' | 'keep' | undefined;
-  readonly untagged: 'default' | 'off' | 'alert' | 'quarantine' | 'some';
-  readonly unmatched: 'redact' | 'quarantine';
-  readonly disableOne: boolean;
-}
-
-const policyChoices: fc.Arbitrary<PolicyChoices> = fc.record({
-  picks: fc.array(fc.nat(1000), { minLength: 16, maxLength: 16 }),
-  format: fc.constantFrom(...PSEUDONYM_FORMATS.filter((f) => f !== 'uuid')),
-  freeText: fc.constantFrom(undefined, 'scrub', 'redact', 'keep'),
-  untagged: fc.constantFrom('default', 'off', 'alert', 'quarantine', 'some'),
-  unmatched: fc.constantFrom('redact', 'quarantine', 'redact', 'redact'),
-  disableOne: fc.boolean(),
-});
-
-/**
- * Rules by tag and type (first match wins), each with an action picked from those that can apply to every
- * field it matches. `variant` 0 mirrors the property test's policy; 1 adds date shifts by entity on row
- * fields, scrub, keep, nullify and the parameters the other actions take.
- */
-function randomPolicy(c: PolicyChoices, variant: 0 | 1, entityPath: string): Policy {
-  let n = 0;
-  const choose = (options: readonly string[]): string => options[(c.picks[n++ % c.picks.length] ?? 0) % options.length]!;
-  const params = (act: string, param: string | undefined): Record<string, unknown> | undefined => {
-    switch (act) {
-      case 'pseudonymize':
-        return { format: param === 'uuid' ? 'uuid' : c.format, ...(param === 'domain' ? { domain: 'shared' } : {}) };
-      case 'mask':
-        return param === 'x' ? { keepLast: 4, char: 'X' } : { keepFirst: 1, keepLast: 1 };
-      case 'generalize':
-        return param === 'prefix' ? { keepPrefix: 3 } : { bucket: param === 'half' ? 0.5 : 10 };
-      case 'hash':
-        return param === 'b64' ? { length: 12, encoding: 'base64url', domain: 'shared' } : undefined;
-      case 'date-shift':
-        return param === 'entity' ? { maxDays: 400, entityPath } : param === 'wide' ? { maxDays: 3650 } : undefined;
-      case 'scrub':
-        if (param === 'absent') return { detectors: ['email'], domain: 'absent' };
-        return param === 'pseudonym' ? { replace: 'pseudonym' } : param === 'some' ? { detectors: ['email', 'phone'] } : undefined;
-      case 'keep':
-        return { reason: 'corpus' };
-      case 'redact':
-        return param === 'text' ? { replacement: 'XXX' } : undefined;
-      default:
-        return undefined;
-    }
-  };
-  const rule = (name: string, options: readonly string[], match: Record<string, unknown>): Record<string, unknown> => {
-    const [act = 'redact', param] = choose(options).split(':');
-    const p = params(act, param);
-    return { name, match, action: act, ...(p === undefined ? {} : { params: p }) };
-  };
-  const rules = variant === 0
-    ? [
-      rule('multi', ['redact', 'hash'], { tags: ['MULTI'] }),
-      rule('iso', ['date-shift', 'redact'], { tags: ['ISO'] }),
-      rule('uuids', ['redact', 'hash'], { tags: ['PII'], type: ['uuid'] }),
-      rule('dates', ['date-shift', 'redact', 'hash'], { tags: ['PII'], type: ['date', 'timestamp-millis'] }),
-      rule('strings', ['redact', 'hash', 'pseudonymize', 'mask', 'generalize:prefix'], { tags: ['PII'], type: ['string'] }),
-      rule('ints', ['redact', 'hash', 'generalize:ten'], { tags: ['PII'], type: ['int', 'long'] }),
-      rule('floats', ['redact', 'generalize:half'], { tags: ['PII'], type: ['float', 'double'] }),
-      rule('blobs', ['redact', 'hash'], { tags: ['PII'], type: ['bytes', 'fixed'] }),
-    ]
-    : [
-      rule('row-dates', ['date-shift:entity', 'date-shift:entity', 'keep'], { tags: ['PII'], type: ['date', 'timestamp-millis'], path: 'f*' }),
-      rule('row-iso', ['date-shift:entity', 'redact:text'], { tags: ['ISO'], path: 'f*' }),
-      rule('multi', ['nullify', 'redact', 'hash:b64', 'keep'], { tags: ['MULTI'] }),
-      rule('iso', ['date-shift:wide', 'redact', 'keep'], { tags: ['ISO'] }),
-      rule('uuids', ['hash', 'keep', 'pseudonymize:uuid'], { tags: ['PII'], type: ['uuid'] }),
-      rule('dates', ['date-shift', 'redact', 'hash'], { tags: ['PII'], type: ['date', 'timestamp-millis'] }),
-      rule('strings', ['scrub', 'scrub:pseudonym', 'scrub:some', 'keep', 'mask:x', 'pseudonymize:domain', 'hash:b64', 'redact:text'], { tags: ['PII'], type: ['string'] }),
-      rule('ints', ['redact', 'hash', 'generalize:ten', 'keep'], { tags: ['PII'], type: ['int', 'long'] }),
-      rule('floats', ['redact', 'generalize:half', 'keep'], { tags: ['PII'], type: ['float', 'double'] }),
-      rule('blobs', ['redact', 'hash:b64', 'keep'], { tags: ['PII'], type: ['bytes', 'fixed'] }),
-      rule('enums', ['redact', 'keep'], { tags: ['PII'], type: ['enum'] }),
-      rule('notes', ['scrub', 'keep', 'mask', 'scrub:absent', 'scrub:absent'], { path: '**.contact' }),
-    ].map((r) => (isAbsent(r) ? { ...r, match: { path: '**.absent' }, params: undefined } : r))
-      .map(({ params: p, ...r }) => (p === undefined ? r : { ...r, params: p }));
-  const untagged = c.untagged === 'off' ? { detect: [] }
-    : c.untagged === 'alert' ? { onDetected: 'alert' }
-      : c.untagged === 'quarantine' ? { onDetected: 'quarantine' }
-        : c.untagged === 'some' ? { detect: ['email', 'ipv4'] }
-          : undefined;
-  return parsePolicy({
-    apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: `corpus-${variant}`,
-    onUnmatchedSensitive: c.unmatched,
-    ...(c.freeText === undefined ? {} : { envelope: { freeText: c.freeText } }),
-    ...(untagged === undefined ? {} : { untagged }),
-    rules,
-  }, `corpus-${variant}`);
-}
-
-/** A `notes` rule made to match nothing, so that `contact` falls to the safety net. */
-function isAbsent(rule: Record<string, unknown>): boolean {
-  return (rule['params'] as { domain?: unknown } | undefined)?.domain === 'absent';
-}
 
 type Mutation = { readonly at: number; readonly kind: 'flip' | 'truncate' | 'insert' | 'delete'; readonly byte: number };
 const mutation: fc.Arbitrary<Mutation> = fc.record({ at: fc.nat(), kind: fc.constantFrom('flip', 'truncate', 'insert', 'delete'), byte: fc.integer({ min: 0, max: 255 }) });
@@ -315,7 +172,7 @@ const randomCase: fc.Arbitrary<RandomCase> = fc
     mutations: fc.array(fc.array(mutation, { minLength: 1, maxLength: 3 }), { minLength: MUTATIONS_PER_CASE, maxLength: MUTATIONS_PER_CASE }),
   })
   .chain((c) => {
-    const base = fc.tuple(entityValue(c.entity), rowValue(c.specs), fc.option(freeText, { nil: null }), callerFloat, callerFloat)
+    const base = fc.tuple(entityValue(c.entity), rowValue(c.specs), fc.option(untaggedText, { nil: null }), callerFloat, callerFloat)
       .map(([entity, row, contact, price, weight]) => ({ ...entity, ...row, contact, price, weight }));
     const record: fc.Arbitrary<unknown> = c.envelope === undefined ? base : debeziumValue(base, c.envelope);
     return fc.array(record, { minLength: RECORDS_PER_CASE, maxLength: RECORDS_PER_CASE }).map((records) => ({ ...c, records }));
@@ -336,8 +193,8 @@ function randomSubjects(): Subject[] {
     const firstLeaf = c.envelope === undefined ? 'f0' : 'after.f0';
     for (const variant of [0, 1] as const) {
       const policy = variant === 0
-        ? randomPolicy({ ...c.choices, unmatched: 'redact', untagged: 'default' }, 0, entityPathOf(c.entity))
-        : randomPolicy(c.choices, 1, entityPathOf(c.entity));
+        ? variedPolicy({ ...c.choices, unmatched: 'redact', untagged: 'default' }, 0, entityPathOf(c.entity))
+        : variedPolicy(c.choices, 1, entityPathOf(c.entity));
       subjects.push({
         name: `random-${i}-v${variant}${c.wrapped ? '-wrapped' : ''}`,
         json, type, policy, envelope, bodies, mutated,

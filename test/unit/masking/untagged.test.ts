@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledPlan, PlanOptions, Policy } from '../../../src/masking/index.js';
 import { maskEncoded, maskRecord } from '../../../src/masking/index.js';
+import { referenceMaskBody, wrappedType } from '../../property/reference-masker.js';
 import type { LoadedSchema } from './support.js';
 import { keyRing, plan, policy, schema, thrown } from './support.js';
 
@@ -35,13 +36,16 @@ function record(): Record<string, unknown> {
   };
 }
 
-/** Masks on both engines and checks they agree byte for byte; returns the object path's result. */
+/** Masks with maskRecord, checks the engine's bytes and detections against the reference masker; returns maskRecord's result. */
 function maskBoth(s: LoadedSchema, p: CompiledPlan, value: Record<string, unknown>): ReturnType<typeof maskRecord> {
-  const viaObjects = maskRecord(p, value, keys);
+  const viaRecord = maskRecord(p, value, keys);
+  const reference = referenceMaskBody(p, wrappedType(s.json), s.type.toBuffer(value), keys);
   const viaBytes = maskEncoded(p, s.type.toBuffer(value), keys);
-  expect(viaBytes.bytes.equals(s.type.toBuffer(viaObjects.value))).toBe(true);
-  expect(viaBytes.detections).toEqual(viaObjects.detections);
-  return viaObjects;
+  expect(viaBytes.bytes.equals(reference.bytes)).toBe(true);
+  expect(viaBytes.detections).toEqual(reference.detections);
+  expect(s.type.toBuffer(viaRecord.value).equals(reference.bytes)).toBe(true);
+  expect(viaRecord.detections).toEqual(reference.detections);
+  return viaRecord;
 }
 
 function planWith(p: Policy, options: Partial<PlanOptions> = {}): CompiledPlan {
