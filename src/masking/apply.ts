@@ -5,7 +5,7 @@ import type { KeyRing } from './keys.js';
 import type { FieldDecision } from './plan-types.js';
 import type { DetectorName } from './policy-params.js';
 import type { RecordContext } from './record-context.js';
-import { restoreUnmaskedLeaves } from './record-values.js';
+import { mayNeedRestoring, restoreUnmaskedLeaves } from './record-values.js';
 import type { SchemaNode } from './schema-tree.js';
 import { schemaPathOf } from './schema-tree.js';
 import { frameRecords, transcode } from './transcode.js';
@@ -42,8 +42,11 @@ export function maskRecord(plan: CompiledPlan, record: unknown, keys: KeyRing): 
     schema.isValid(record, { errorHook: (path: string[]) => void paths.push(schemaPathOf(plan.tree, path)) });
     throw new MaskerError('MASKER_RECORD_SHAPE', `record does not match the schema at ${[...new Set(paths)].slice(0, 5).join(', ')}`);
   }
-  const { bytes, fields, detections } = maskEncoded(plan, schema.toBuffer(record), keys);
-  return { value: restoreUnmaskedLeaves(plan.tree, record, schema.fromBuffer(bytes), (node) => unmasked(plan, node)), fields, detections };
+  const body = schema.toBuffer(record);
+  const { bytes, fields, detections } = maskEncoded(plan, body, keys);
+  const value = schema.fromBuffer(bytes);
+  if (!mayNeedRestoring(plan.tree, body)) return { value, fields, detections };
+  return { value: restoreUnmaskedLeaves(plan.tree, record, value, (node) => unmasked(plan, node)), fields, detections };
 }
 
 /**

@@ -98,6 +98,42 @@ function shortestFloat(value: number): number {
   return value;
 }
 
+/**
+ * Whether restoring can change anything for a record of this tree encoded as `body`: the schema has a
+ * float leaf, or the body may hold a long beyond ±2^52 (a varint of 2^53 or more: seven continuation
+ * bytes and a last byte of 0x10 or more, or longer), a lone surrogate
+ * (avsc writes it as ED A0-BF xx, or as EF BF BD in long strings) or a map key "__proto__". A cheap scan
+ * of the bytes, so that most records skip the walk; a false alarm only costs the walk.
+ */
+export function mayNeedRestoring(tree: SchemaNode, body: Buffer): boolean {
+  if (containsFloat(tree)) return true;
+  let continuations = 0;
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i]!;
+    if (b === 0xed || b === 0xef) return true;
+    if (continuations >= 7 && b >= 0x10) return true;
+    continuations = b < 0x80 ? 0 : continuations + 1;
+  }
+  return body.includes(PROTO_KEY);
+}
+
+const PROTO_KEY = Buffer.from('__proto__');
+
+function containsFloat(node: SchemaNode): boolean {
+  switch (node.kind) {
+    case 'scalar':
+      return node.scalar === 'float';
+    case 'record':
+      return node.fields.some((f) => containsFloat(f.node));
+    case 'array':
+      return containsFloat(node.items);
+    case 'map':
+      return containsFloat(node.values);
+    case 'union':
+      return node.branches.some(containsFloat);
+  }
+}
+
 /** avsc's codecs, to tell what encoding and decoding makes of a value (only for the inexact cases). */
 const LONG = avro.Type.forSchema('long');
 const STRING = avro.Type.forSchema('string');

@@ -176,6 +176,12 @@ describe('maskRecord gives back the caller\'s values where masking left a leaf a
     expect(s.type.toString(out)).toBe('{"price":19.99,"maybe":{"float":0.1},"big":-4503599627370497,"text":"a\\ud800b","secret":0}');
   });
 
+  it('does so in schemas without floats too (longs below -2^52, lone surrogates in short and long strings)', () => {
+    const noFloats = schema({ type: 'record', name: 'N', fields: [{ name: 'big', type: 'long' }, { name: 'a', type: 'string' }, { name: 'b', type: 'string' }] });
+    const value = { big: -9_007_199_254_740_990, a: 'x\udc00', b: `${'y'.repeat(300)}\ud800` };
+    expect(maskRecord(plan(noFloats, policy([])), value, keys).value).toEqual(value);
+  });
+
   it('gives a masked float as the shortest decimal of its 32-bit value', () => {
     const p = plan(s, policy([{ name: 'r', match: { tags: ['PII'] }, action: 'redact', params: { replacement: 1.1 } }]));
     expect((maskRecord(p, input, keys).value as Record<string, unknown>)['secret']).toBe(1.1);
