@@ -78,11 +78,14 @@ function assertNoLeaks(t: Ticket, out: TicketRecord): void {
 }
 
 describe('safety net under attack: PII in untagged fields, maps and arrays, default policy section', () => {
-  it('leaks nothing on the object path, and reports a detection for every field it changed', () => {
+  it('leaks nothing through maskRecord, and reports a detection for every field it changed', () => {
     fc.assert(fc.property(ticketArb, (t) => {
-      const result = maskRecord(plan, toRecord(t), SCRUB_KEYS);
-      assertNoLeaks(t, result.value as TicketRecord);
-      expect(result.detections.map((d) => d.path)).toContain('comment');
+      const input = toRecord(t);
+      const result = maskRecord(plan, input, SCRUB_KEYS);
+      const out = result.value as TicketRecord;
+      assertNoLeaks(t, out);
+      // A note may hold only what detectors leave by design (`::1`-like addresses): unchanged, no detection.
+      if (out.comment !== input.comment) expect(result.detections.map((d) => d.path)).toContain('comment');
     }), { numRuns: RUNS });
   });
 
