@@ -36,7 +36,13 @@ for arg in "${@:2}"; do
   esac
 done
 
-# Pinned versions. Kafka: see deploy/local/kafka/pom.xml. Registry: AxonOps Schema Registry (Apache-2.0).
+# Pinned versions. Kafka: MASKER_KAFKA_VERSION (default 4.4.0, the newest release the whole suite passes on;
+# 3.9.1 is tested too: npm run test:kafka3), jars from Maven Central via deploy/local/kafka/pom.xml.
+# Registry: AxonOps Schema Registry (Apache-2.0).
+KAFKA_VERSION="${MASKER_KAFKA_VERSION:-4.4.0}"
+[[ "$KAFKA_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { printf '[stack] ERROR: MASKER_KAFKA_VERSION=%s: expected a release such as 4.4.0\n' "$KAFKA_VERSION" >&2; exit 2; }
+KAFKA_MAJOR="${KAFKA_VERSION%%.*}"
+KAFKA_LIBS="$STACK_DIR/kafka-$KAFKA_VERSION/libs"
 REGISTRY_MODULE="github.com/axonops/axonops-schema-registry"
 REGISTRY_VERSION="v0.2.1"
 
@@ -70,13 +76,20 @@ install_redis() {
 }
 
 install_kafka() {
-  local libs="$STACK_DIR/kafka/libs"
+  local libs="$KAFKA_LIBS" logging
   if [[ -f "$libs/.complete" ]]; then return; fi
+  # Kafka 4 logs through log4j2, Kafka 3 through reload4j (log4j 1 API): bind slf4j to the same.
+  if ((KAFKA_MAJOR >= 4)); then
+    logging=(-Dlogging.groupId=org.apache.logging.log4j -Dlogging.artifactId=log4j-slf4j-impl -Dlogging.version=2.25.5)
+  else
+    logging=(-Dlogging.groupId=org.slf4j -Dlogging.artifactId=slf4j-reload4j -Dlogging.version=1.7.36)
+  fi
   command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch Kafka from Maven Central"
   command -v java >/dev/null || die "Java 17+ is needed to run Kafka"
-  log "fetching Apache Kafka jars from Maven Central into $libs"
+  log "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central into $libs"
   rm -rf "$libs" && mkdir -p "$libs"
   mvn -q -B -f "$HERE/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs" \
+    -Dkafka.version="$KAFKA_VERSION" "${logging[@]}" \
     >"$STACK_DIR/logs/mvn.log" 2>&1 || die "Maven could not fetch Kafka (see $STACK_DIR/logs/mvn.log)"
   touch "$libs/.complete"
 }
@@ -114,7 +127,8 @@ redis_ready() {
 
 # ---------------------------------------------------------------- start
 start_kafka() { # start_kafka <name> <port> [max heap]
-  local name="$1" port="$2" ctrl=$(($2 + 1)) dir="$STACK_DIR/$1" heap="${3:-768m}"
+  # A data directory per version: a broker cannot start on metadata a newer release formatted.
+  local name="$1" port="$2" ctrl=$(($2 + 1)) dir="$STACK_DIR/$1-$KAFKA_VERSION" heap="${3:-768m}" logging
   if kafka_ready "$port" 2>/dev/null; then log "$name already answering on $port"; return; fi
   if port_open "$port"; then die "port $port is taken by something that is not a working Kafka broker"; fi
   mkdir -p "$dir/data" "$STACK_DIR/logs"
@@ -142,14 +156,16 @@ transaction.max.timeout.ms=900000
 log.retention.hours=24
 EOF
   if [[ ! -f "$dir/data/meta.properties" ]]; then
-    java -cp "$STACK_DIR/kafka/libs/*" kafka.tools.StorageTool format \
+    java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
       -t "$(cat /proc/sys/kernel/random/uuid | tr -d - | head -c 22)" -c "$dir/server.properties" \
       >"$STACK_DIR/logs/$name-format.log" 2>&1 || die "kafka storage format failed (see $STACK_DIR/logs/$name-format.log)"
   fi
-  log "starting $name on 127.0.0.1:$port"
+  if ((KAFKA_MAJOR >= 4)); then logging="-Dlog4j2.configurationFile=$HERE/kafka/log4j2.properties"
+  else logging="-Dlog4j.configuration=file:$HERE/kafka/log4j.properties"; fi
+  log "starting $name (Kafka $KAFKA_VERSION) on 127.0.0.1:$port"
   nohup java -Xms256m -Xmx"$heap" -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dkafka.logs.dir="$STACK_DIR/logs/$name" -Dlog4j.configuration="file:$HERE/kafka/log4j.properties" \
-    -cp "$STACK_DIR/kafka/libs/*" kafka.Kafka "$dir/server.properties" \
+    -Dkafka.logs.dir="$STACK_DIR/logs/$name" "$logging" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \
     >"$STACK_DIR/logs/$name.log" 2>&1 &
   echo $! >"$STACK_DIR/$name.pid"
   mkdir -p "$STACK_DIR/logs/$name"
