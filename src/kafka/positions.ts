@@ -51,12 +51,12 @@ export class CommittedPositions {
 }
 
 /** A group's committed offsets of one topic, by partition; partitions without one are absent. */
-export async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, bigint>> {
+export async function committedOffsets(kafka: Kafka, groupId: string, topic: string, options: { readonly mayNotExist?: boolean } = {}): Promise<Map<number, bigint>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     // A topic that does not exist (yet) holds no committed offsets; fetchOffsets would fail on its metadata.
-    if (!(await admin.listTopics()).includes(topic)) return new Map();
+    if (options.mayNotExist === true && !(await admin.listTopics()).includes(topic)) return new Map();
     const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
     const offsets = new Map<number, bigint>();
     for (const p of committed.flatMap((t) => t.partitions)) if (BigInt(p.offset) >= 0n) offsets.set(p.partition, BigInt(p.offset));

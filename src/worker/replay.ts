@@ -70,7 +70,8 @@ export async function latestReplayRun(kafka: Kafka, targetKafka: Kafka | undefin
   const started = async (run: number): Promise<boolean> => {
     const groupId = replayGroupId(route, range, run);
     if ((await committedOffsets(kafka, groupId, range.topic)).size > 0) return true;
-    return targetKafka !== undefined && (await committedOffsets(targetKafka, groupId, shadowTopic(range.topic))).size > 0;
+    // Before the first run the target cluster has no shadow topic yet.
+    return targetKafka !== undefined && (await committedOffsets(targetKafka, groupId, shadowTopic(range.topic), { mayNotExist: true })).size > 0;
   };
   let run = 0;
   while (await started(run + 1)) run++;
