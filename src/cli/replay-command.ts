@@ -6,7 +6,10 @@ import { loadKeyRing } from '../config/secrets.js';
 import { MaskerError } from '../errors.js';
 import { parseBound, resolveRange } from '../kafka/offset-range.js';
 import { createLogger } from '../observability/logger.js';
+import { KafkaAuditSink } from '../audit/audit-sink.js';
+import { ensureTopics } from '../kafka/admin.js';
 import { openPolicyProvider } from '../policy/open-policy-provider.js';
+import { openSchemaGuard } from '../policy/open-schema-guard.js';
 import { latestReplayRun, replayGroupId, runReplay } from '../worker/replay.js';
 import { connectClusters, probeClusters } from './clusters.js';
 
@@ -99,6 +102,16 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   out.write(`replay: route ${route.name}, ${range.total} records from ${route.source.topic} into ${route.target.topic} on the ${mode === 'two-cluster' ? 'target cluster (TARGET_KAFKA_BROKERS)' : 'source cluster'} (run ${run}, group ${groupId}; ${resume})\n`);
 
   const policies = await openPolicyProvider({ routes: [route], policiesDir: opts.policies, logger });
+  // The schema-change guard as in masker run: a writer schema's unapproved new fields are held here too,
+  // and what the guard records (baseline, held schemas) is audited on the same audit topic.
+  const auditSink = new KafkaAuditSink(targetKafka ?? kafka, env.MASKER_AUDIT_TOPIC, logger);
+  await ensureTopics(targetKafka ?? kafka, [{ topic: env.MASKER_AUDIT_TOPIC }]);
+  await auditSink.start();
+  const schemaGuard = await openSchemaGuard({ routes: [route], policiesDir: opts.policies, logger, onEvent: (event) => auditSink.publish(event) })
+    .catch(async (err: unknown) => {
+      await Promise.allSettled([policies.stop(), auditSink.stop()]);
+      throw err;
+    });
   const progress = progressReporter(out);
   let interrupt: () => void = () => undefined;
   const interrupted = new Promise<void>((resolve) => { interrupt = resolve; });
@@ -116,6 +129,7 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
       onProgress: (done, total) => progress.update(done, total),
       interrupted,
       run,
+      schemaGuard,
     });
     progress.stop();
     if (result.alreadyDone) {
@@ -130,7 +144,7 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
     out.write(`replay: done, ${result.total} records re-masked into ${route.target.topic} (run ${run})\n`);
     return 0;
   } finally {
-    await policies.stop();
+    await Promise.allSettled([policies.stop(), schemaGuard.stop(), auditSink.stop()]);
   }
 }
 

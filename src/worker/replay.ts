@@ -8,6 +8,7 @@ import { committedOffsets } from '../kafka/positions.js';
 import { TransactionalLoop } from '../kafka/transactional-loop.js';
 import type { KeyRing } from '../masking/keys.js';
 import type { Logger } from '../observability/logger.js';
+import type { SchemaGuard } from '../policy/schema-guard.js';
 import type { PolicyProvider } from '../policy/active-policy.js';
 import type { SchemaLookup } from '../registry/schema-cache.js';
 import { RouteHandler } from './route-handler.js';
@@ -38,6 +39,8 @@ export interface ReplayOptions {
   readonly interrupted?: Promise<void>;
   /** Which run of this range (see {@link replayGroupId}): 1 (default) for the first, n for the n-th `--again`. */
   readonly run?: number;
+  /** The schema-change guard (absent: no leaf is ever held). `masker replay` always passes one. */
+  readonly schemaGuard?: SchemaGuard;
 }
 
 export interface ReplayResult {
@@ -110,6 +113,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     quarantineTopic: options.quarantineTopic,
     settings: { maxRecordBytes: options.maxRecordBytes, replayed: true },
     logger: options.logger,
+    ...(options.schemaGuard === undefined ? {} : { schemaGuard: options.schemaGuard }),
   });
   const limiter = options.rate === undefined ? undefined : { rate: options.rate, started: performance.now(), sent: 0 };
   let complete: () => void = () => undefined;

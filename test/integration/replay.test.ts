@@ -64,8 +64,12 @@ describe('masker replay', () => {
     expect(await run.code, run.output()).toBe(0);
     expect(run.output()).toMatch(/replay: 30\/30 records \(100%\)/);
     expect(await targetOffsets(target)).toEqual(Array.from({ length: 30 }, (_, i) => 10 + i));
-    const events = (await consumeAll(kafka, audit, 30)).map((m) => JSON.parse(m.value!.toString()) as { replayed?: boolean; outcome: string });
+    // Record events, plus the schema guard's baseline event for the subject (replay meets it first here).
+    const all = (await consumeAll(kafka, audit, 31)).map((m) => JSON.parse(m.value!.toString()) as { type: string; replayed?: boolean; outcome: string });
+    const events = all.filter((e) => e.type === 'record');
+    expect(events).toHaveLength(30);
     expect(events.every((e) => e.replayed === true && e.outcome === 'masked')).toBe(true);
+    expect(all.filter((e) => e.type !== 'record').map((e) => e.type)).toEqual(['schema-approved']);
   });
 
   it('resumes after a crash without duplicates', async () => {
