@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ActivePolicy, PolicyProvider } from './active-policy.js';
 import { activatePolicy, fingerprintOf } from './policy-candidate.js';
 import type { PolicySource, PolicySubscription, RouteRef } from './policy-source.js';
+import { CoalescedRefresh } from './coalesced-refresh.js';
 
 export interface PolicyWatcherOptions {
   /** Where policies come from (Redis, or a folder). */
@@ -52,9 +53,8 @@ export class PolicyWatcher implements PolicyProvider {
   private readonly lastCandidate = new Map<string, Candidate>();
   private subscription: PolicySubscription | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | undefined;
-  private again = false;
   private stopped = false;
+  private readonly refresher = new CoalescedRefresh(() => this.refreshOnce(), () => this.stopped);
   private outage = false;
   private readonly waiters = new Set<Waiter>();
   private readonly eventListeners = new Set<(event: PolicyAuditEvent) => void>();
@@ -92,20 +92,7 @@ export class PolicyWatcher implements PolicyProvider {
 
   /** One catch-up pass now (coalesced with a pass in flight). Rejects when the store is unreachable. */
   refresh(): Promise<void> {
-    if (this.refreshing !== undefined) {
-      this.again = true;
-      return this.refreshing;
-    }
-    const run = async (): Promise<void> => {
-      do {
-        this.again = false;
-        await this.refreshOnce();
-      } while (this.again && !this.stopped);
-    };
-    this.refreshing = run().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    return this.refresher.run();
   }
 
   /** Resolves when some route runs `name` at `version` or later; rejects after `timeoutMs`. */
@@ -135,7 +122,7 @@ export class PolicyWatcher implements PolicyProvider {
     this.subscription = undefined;
     await subscription?.close();
     if (this.options.closeSource ?? true) await this.options.source.close();
-    await this.refreshing?.catch(() => undefined);
+    await this.refresher.settled();
   }
 
   private trigger(): void {

@@ -75,3 +75,40 @@ export function redisUnavailable(err: unknown, what: string): MaskerError {
   const reason = err instanceof Error ? err.message : String(err);
   return new MaskerError('MASKER_REDIS_UNAVAILABLE', `Redis: ${what} failed: ${reason}`, { cause: err });
 }
+
+/**
+ * Subscribes to `channel` on a connection of its own (a subscribed connection can do nothing else),
+ * registered in `subscriptions` until closed. `onReconnect` runs after every reconnect but the first:
+ * notices sent while it was away are lost, so the caller catches up by polling.
+ */
+export async function subscribeChannel(
+  client: Redis,
+  channel: string,
+  subscriptions: Set<Redis>,
+  handlers: { readonly onMessage: (message: string) => void; readonly onReconnect: () => void },
+): Promise<{ close(): Promise<void> }> {
+  const sub = client.duplicate();
+  sub.on('error', () => undefined); // reconnects on its own; the poller reports outages
+  subscriptions.add(sub);
+  let connectedOnce = false;
+  sub.on('ready', () => {
+    if (connectedOnce) handlers.onReconnect();
+    connectedOnce = true;
+  });
+  sub.on('message', (from: string, message: string) => {
+    if (from === channel) handlers.onMessage(message);
+  });
+  try {
+    await sub.subscribe(channel);
+  } catch (err) {
+    subscriptions.delete(sub);
+    await closeRedis(sub);
+    throw redisUnavailable(err, `SUBSCRIBE ${channel}`);
+  }
+  return {
+    close: async () => {
+      subscriptions.delete(sub);
+      await closeRedis(sub);
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { MaskerError } from '../errors.js';
-import { closeRedis, createRedisClient, describeRedisUrl, redisUnavailable, type RedisClientOptions } from './redis-client.js';
+import { closeRedis, createRedisClient, describeRedisUrl, redisUnavailable, subscribeChannel, type RedisClientOptions } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import type {
   PolicySource, PolicySubscription, PolicyUpdate, RouteRef, StoredPolicy, SubscribeHandlers, ToggleState,
@@ -116,33 +116,14 @@ export class RedisPolicySource implements PolicySource {
     return out;
   }
 
-  async subscribe(handlers: SubscribeHandlers): Promise<PolicySubscription> {
-    const sub = this.client.duplicate();
-    sub.on('error', () => undefined); // reconnects on its own; the poller reports outages
-    this.subscriptions.add(sub);
-    let connectedOnce = false;
-    sub.on('ready', () => {
-      if (connectedOnce) handlers.onReconnect();
-      connectedOnce = true;
-    });
-    sub.on('message', (channel: string, message: string) => {
-      if (channel !== this.keys.updates) return;
-      const update = parseUpdate(message);
-      if (update !== undefined) handlers.onUpdate(update);
-    });
-    try {
-      await sub.subscribe(this.keys.updates);
-    } catch (err) {
-      this.subscriptions.delete(sub);
-      await closeRedis(sub);
-      throw redisUnavailable(err, `SUBSCRIBE ${this.keys.updates}`);
-    }
-    return {
-      close: async () => {
-        this.subscriptions.delete(sub);
-        await closeRedis(sub);
+  subscribe(handlers: SubscribeHandlers): Promise<PolicySubscription> {
+    return subscribeChannel(this.client, this.keys.updates, this.subscriptions, {
+      onMessage: (message) => {
+        const update = parseUpdate(message);
+        if (update !== undefined) handlers.onUpdate(update);
       },
-    };
+      onReconnect: handlers.onReconnect,
+    });
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { closeRedis, createRedisClient, describeRedisUrl, redisUnavailable, type RedisClientOptions } from './redis-client.js';
+import { closeRedis, createRedisClient, describeRedisUrl, redisUnavailable, subscribeChannel, type RedisClientOptions } from './redis-client.js';
 import { DEFAULT_PREFIX } from './redis-keys.js';
 import {
   approvedEntryOf, approvedEntrySchema, assertEntryField, BASELINE_APPROVER, assertRoute, bySubjectAndId, checkInput, entryField,
@@ -148,33 +148,14 @@ export class RedisSchemaApprovals implements SchemaApprovalStore {
     throw redisUnavailable(new Error('the pending entry kept changing'), `approve ${field}`);
   }
 
-  async subscribe(handlers: ApprovalSubscribeHandlers): Promise<ApprovalSubscription> {
-    const sub = this.client.duplicate();
-    sub.on('error', () => undefined); // reconnects on its own; the poller reports outages
-    this.subscriptions.add(sub);
-    let connectedOnce = false;
-    sub.on('ready', () => {
-      if (connectedOnce) handlers.onReconnect();
-      connectedOnce = true;
-    });
-    sub.on('message', (channel: string, message: string) => {
-      if (channel !== this.channel) return;
-      const change = parseChange(message);
-      if (change !== undefined) handlers.onChange(change);
-    });
-    try {
-      await sub.subscribe(this.channel);
-    } catch (err) {
-      this.subscriptions.delete(sub);
-      await closeRedis(sub);
-      throw redisUnavailable(err, `SUBSCRIBE ${this.channel}`);
-    }
-    return {
-      close: async () => {
-        this.subscriptions.delete(sub);
-        await closeRedis(sub);
+  subscribe(handlers: ApprovalSubscribeHandlers): Promise<ApprovalSubscription> {
+    return subscribeChannel(this.client, this.channel, this.subscriptions, {
+      onMessage: (message) => {
+        const change = parseChange(message);
+        if (change !== undefined) handlers.onChange(change);
       },
-    };
+      onReconnect: handlers.onReconnect,
+    });
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import type { Route } from '../config/routes.js';
 import { describeError, isMaskerError } from '../errors.js';
 import type { NewFieldsMode, PlanSchema } from '../masking/index.js';
 import type { Logger } from '../observability/logger.js';
+import { CoalescedRefresh } from './coalesced-refresh.js';
 import {
   BASELINE_APPROVER, newLeafPaths, schemaLeafPaths, sourceSubject,
   type ApprovalSubscription, type ApprovedSchema, type SchemaApprovalStore, type SubjectPart,
@@ -101,9 +102,8 @@ export class SchemaGuard {
   private readonly states = new Map<string, Map<SubjectPart, SubjectState>>();
   private subscription: ApprovalSubscription | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | undefined;
-  private again = false;
   private stopped = false;
+  private readonly refresher = new CoalescedRefresh(() => this.refreshOnce(), () => this.stopped);
   private outage = false;
   private readonly listeners = new Set<() => void>();
 
@@ -157,20 +157,7 @@ export class SchemaGuard {
 
   /** One catch-up pass now (coalesced with one in flight). Rejects when the store is unreachable. */
   refresh(): Promise<void> {
-    if (this.refreshing !== undefined) {
-      this.again = true;
-      return this.refreshing;
-    }
-    const run = async (): Promise<void> => {
-      do {
-        this.again = false;
-        await this.refreshOnce();
-      } while (this.again && !this.stopped);
-    };
-    this.refreshing = run().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    return this.refresher.run();
   }
 
   /** Calls `listener` after every pass that changed a held set (tests wait on it). Returns the unsubscribe. */
@@ -186,7 +173,7 @@ export class SchemaGuard {
     const subscription = this.subscription;
     this.subscription = undefined;
     await subscription?.close();
-    await this.refreshing?.catch(() => undefined);
+    await this.refresher.settled();
     if (this.options.closeStore ?? true) await this.options.store.close();
   }
 
