@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Type } from 'avsc';
@@ -21,6 +20,7 @@ import type { CliIo, EnvelopeOption } from './mask-command.js';
 import { loadPolicyFile, loadSchemaFile, processIo } from './mask-command.js';
 import type { ScanFailure, ScanPolicyInfo, ScanReport, ScanSource } from './scan-report.js';
 import { outcomeOf, renderJson, renderPolicySuggestion, renderTagSuggestion, renderText, SCAN_EXIT_CODES, scanProgress } from './scan-report.js';
+import { readTopicWindow } from '../kafka/topic-window.js';
 
 /**
  * `masker scan`: PII discovery before go-live. Samples a topic (Confluent wire format, Avro; schemas by id
@@ -442,93 +442,24 @@ async function describeRegisteredSchema(run: ScanRun, topic: string, registry: R
 }
 
 /**
- * Reads the ranges with a throwaway consumer group (deleted afterwards; nothing committed), seeking each
- * partition to its start, read committed, until `limit` messages, every partition at its end offset (control
- * records and aborted transactions count as reached: the batch's last offset says so), or `idleMs` without a
- * batch. (kafkajs' admin.setOffsets would run a whole extra consumer first: ~5 s per scan.)
+ * Reads the ranges (the shared window reader: throwaway group, read committed, end offsets read first)
+ * until `limit` messages or every partition at its end, or `idleMs` without a batch.
  */
 async function readRanges(
   kafka: Kafka, topic: string, ranges: readonly SampleRange[], limit: number, idleMs: number,
   onMessage: (partition: number, message: KafkaMessage) => Promise<void>,
 ): Promise<{ idle: boolean }> {
-  const active = ranges.filter((r) => r.start < r.end);
-  const ends = new Map(active.map((r) => [r.partition, r.end]));
-  const done = new Set<number>();
-  const groupId = `masker-scan-${randomUUID()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 250 });
-    let finish: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => { finish = resolve; });
-    let stopped = false;
-    let idle = false;
-    let failure: unknown;
-    let count = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const stop = (): void => {
-      stopped = true;
-      finish();
-    };
-    const armIdle = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = setTimeout(() => { idle = true; stop(); }, idleMs);
-    };
-    const reached = (partition: number, lastOffset: string): void => {
-      const end = ends.get(partition);
-      if (end !== undefined && BigInt(lastOffset) + 1n >= end) done.add(partition);
-      if (done.size >= ends.size) stop();
-    };
-    await consumer.connect();
-    try {
-      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-        armIdle();
-        reached(e.payload.partition, e.payload.lastOffset);
-      });
-      consumer.on(consumer.events.CRASH, (e) => {
-        failure = e.payload.error;
-        stop();
-      });
-      // No committed offsets and fromBeginning false: a fetch before the seeks apply reads at the end (nothing).
-      await consumer.subscribe({ topic, fromBeginning: false });
-      armIdle();
-      const running = consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch, isRunning, isStale }) => {
-          const end = ends.get(batch.partition) ?? 0n;
-          for (const message of batch.messages) {
-            if (stopped || !isRunning() || isStale()) return;
-            if (BigInt(message.offset) >= end) break;
-            try {
-              await onMessage(batch.partition, message);
-            } catch (err) {
-              failure = err;
-              stop();
-              return;
-            }
-            if (++count >= limit) {
-              stop();
-              return;
-            }
-          }
-        },
-      });
-      // kafkajs creates the group synchronously in run(): seeking now, before it is joined, makes every first
-      // fetch start at the range (a seek after `await run()` could lose the race with a first fetch at the end
-      // of a busy topic, whose records past the end offsets would then mark the partition done).
-      for (const r of active) consumer.seek({ topic, partition: r.partition, offset: String(r.start) });
-      await running;
-      await finished;
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      await consumer.disconnect();
-    }
-    if (failure !== undefined) throw failure;
-    return { idle: idle && done.size < ends.size && count < limit };
-  } finally {
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect();
-  }
+  let count = 0;
+  let enough: () => void = () => undefined;
+  const limitReached = new Promise<void>((resolve) => { enough = resolve; });
+  const { idle } = await readTopicWindow({
+    kafka, topic, windows: ranges, idleMs, stop: limitReached,
+    onMessage: async (partition, message) => {
+      await onMessage(partition, message);
+      if (++count >= limit) enough();
+    },
+  });
+  return { idle: idle && count < limit };
 }
 
 export function registerScanCommand(program: Command, io: CliIo = processIo()): void {

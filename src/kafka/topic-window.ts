@@ -54,7 +54,7 @@ export async function readTopicWindow(options: TopicWindowOptions): Promise<Topi
     await options.onCaughtUp?.(false); // nothing to read: no group to join
     return { idle: false };
   }
-  const groupId = `masker-tail-${randomUUID()}`;
+  const groupId = `masker-read-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 250 });
 
   let finish: () => void = () => undefined;
