@@ -11,6 +11,7 @@ import { ensureTopics } from '../kafka/admin.js';
 import { openPolicyProvider } from '../policy/open-policy-provider.js';
 import { openSchemaGuard } from '../policy/open-schema-guard.js';
 import { latestReplayRun, replayGroupId, runReplay } from '../worker/replay.js';
+import { policyStoreSettings } from './policy-store-settings.js';
 import { connectClusters, probeClusters } from './clusters.js';
 
 interface ReplayCliOptions {
@@ -79,6 +80,7 @@ export function registerReplayCommand(program: Command): void {
 
 export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   const env = loadEnv();
+  const stores = policyStoreSettings();
   const route = findRoute(loadRoutes(opts.routes), opts.route);
   const from = parseBound(opts.from, '--from');
   const to = parseBound(opts.to, '--to');
@@ -101,13 +103,13 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   if (opts.again === true && latest === 0) out.write('replay: --again: this range was never replayed; this is its first run\n');
   out.write(`replay: route ${route.name}, ${range.total} records from ${route.source.topic} into ${route.target.topic} on the ${mode === 'two-cluster' ? 'target cluster (TARGET_KAFKA_BROKERS)' : 'source cluster'} (run ${run}, group ${groupId}; ${resume})\n`);
 
-  const policies = await openPolicyProvider({ routes: [route], policiesDir: opts.policies, logger });
+  const policies = await openPolicyProvider({ routes: [route], policiesDir: opts.policies, ...stores, logger });
   // The schema-change guard as in masker run: a writer schema's unapproved new fields are held here too,
   // and what the guard records (baseline, held schemas) is audited on the same audit topic.
   const auditSink = new KafkaAuditSink(targetKafka ?? kafka, env.MASKER_AUDIT_TOPIC, logger);
   await ensureTopics(targetKafka ?? kafka, [{ topic: env.MASKER_AUDIT_TOPIC }]);
   await auditSink.start();
-  const schemaGuard = await openSchemaGuard({ routes: [route], policiesDir: opts.policies, logger, onEvent: (event) => auditSink.publish(event) })
+  const schemaGuard = await openSchemaGuard({ routes: [route], policiesDir: opts.policies, ...stores, logger, onEvent: (event) => auditSink.publish(event) })
     .catch(async (err: unknown) => {
       await Promise.allSettled([policies.stop(), auditSink.stop()]);
       throw err;

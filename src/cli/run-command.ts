@@ -11,6 +11,7 @@ import { openPolicyProvider, type OpenedPolicyProvider } from '../policy/open-po
 import { openSchemaGuard } from '../policy/open-schema-guard.js';
 import type { SchemaGuard } from '../policy/schema-guard.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
+import { policyStoreSettings } from './policy-store-settings.js';
 import { connectClusters, probeClusters } from './clusters.js';
 
 export function registerRunCommand(program: Command): void {
@@ -21,6 +22,7 @@ export function registerRunCommand(program: Command): void {
     .option('--policies <dir>', 'folder of policy files, used when REDIS_URL is not set', 'policies')
     .action(async (opts: { routes: string; policies: string }) => {
       const env = loadEnv();
+      const stores = policyStoreSettings();
       const logger = createLogger(env.LOG_LEVEL);
       // Listen for SIGTERM/SIGINT from the very start: a signal during startup (an orchestrator scaling
       // down, a test) must still end in a clean shutdown with exit 0, not in the default kill.
@@ -61,6 +63,7 @@ export function registerRunCommand(program: Command): void {
         policies = await openPolicyProvider({
           routes,
           policiesDir: opts.policies,
+          ...stores,
           logger,
           onEvent: (event) => {
             auditSink.publish(event);
@@ -68,7 +71,7 @@ export function registerRunCommand(program: Command): void {
           },
         });
         // Schema-change guard: approvals next to the policies (Redis, or <policies>/.schema-approvals.state).
-        schemaGuard = await openSchemaGuard({ routes, policiesDir: opts.policies, logger, onEvent: (event) => auditSink.publish(event) });
+        schemaGuard = await openSchemaGuard({ routes, policiesDir: opts.policies, ...stores, logger, onEvent: (event) => auditSink.publish(event) });
         logger.info({
           mode,
           targetRegistry: env.TARGET_SCHEMA_REGISTRY_URL === undefined ? 'source' : 'separate',

@@ -13,6 +13,7 @@ import type { Envelope, FieldScanner, Policy, SuggestionSchema } from '../maskin
 import { compileFieldScanner, detectEnvelope, FieldScanAccumulator, summarizeFields, suggestPolicy, suggestTags } from '../masking/index.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { openPolicyProvider } from '../policy/open-policy-provider.js';
+import { policyStoreSettings } from './policy-store-settings.js';
 import { RegistryClient } from '../registry/registry-client.js';
 import { CachedSchemaLookup, type SchemaLookup } from '../registry/schema-cache.js';
 import { readFrame } from '../registry/wire-format.js';
@@ -241,7 +242,7 @@ async function resolvePolicy(options: ScanCommandOptions, route: Route | undefin
   const opened = await openPolicyProvider({
     routes: [ref],
     policiesDir: options.policies ?? 'policies',
-    env: io.env,
+    ...policyStoreSettings(io.env),
     logger,
     pollIntervalMs: 0,
     onEvent: (e) => {

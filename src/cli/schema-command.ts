@@ -15,6 +15,7 @@ import {
   newLeafPaths, routeNameSchema, type ApprovedSchema, type PendingSchema, type SchemaApprovalStore,
 } from '../policy/schema-approvals.js';
 import type { TextSink } from './policy-command.js';
+import { policyStoreSettings } from './policy-store-settings.js';
 
 /** Writes audit events to the audit topic; `close()` resolves with how many could not be written. */
 export interface SchemaAuditPublisher {
@@ -182,7 +183,7 @@ async function withStore(deps: SchemaCommandDeps, policiesDir: string, fn: (stor
   const store = openSchemaApprovals({
     policiesDir,
     redis: { maxReconnectAttempts: 2, connectTimeoutMs: 3000 },
-    ...(deps.env === undefined ? {} : { env: deps.env }),
+    ...policyStoreSettings(deps.env ?? process.env),
     ...(deps.prefix === undefined ? {} : { prefix: deps.prefix }),
   });
   try {

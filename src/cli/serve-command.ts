@@ -11,6 +11,7 @@ import { createKafka } from '../kafka/client.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { POLICY_NAME } from '../policy/policy-source.js';
 import { processIo, type CliIo } from './mask-command.js';
+import { policyStoreSettings } from './policy-store-settings.js';
 
 export interface ServeOptions {
   /** `--port`, default 8080; 0 picks a free port. */
@@ -69,7 +70,7 @@ export async function serveCommand(options: ServeOptions, runtime: ServeRuntime)
   try {
     api = await startMaskApi({
       port, host: options.host, apiKeys, defaultPolicy: options.policy, policiesDir: options.policies,
-      env: runtime.env, registryUrl, keys, audit, logger, maxBodyBytes,
+      ...policyStoreSettings(runtime.env), registryUrl, keys, audit, logger, maxBodyBytes,
     });
   } catch (err) {
     await audit.stop();

@@ -1,4 +1,3 @@
-import { loadEnv } from '../config/env.js';
 import { describeError } from '../errors.js';
 import type { KeyRing } from '../masking/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -22,8 +21,10 @@ export interface MaskApiOptions {
   readonly defaultPolicy: string;
   /** Policies folder, used when REDIS_URL is not set (`--policies`). */
   readonly policiesDir: string;
-  /** REDIS_URL, MASKER_POLICY_VERIFY_KEY. Default process.env. */
-  readonly env?: NodeJS.ProcessEnv;
+  /** REDIS_URL (read by the command): policies from Redis. Unset: the policies folder. */
+  readonly redisUrl?: string | undefined;
+  /** MASKER_POLICY_VERIFY_KEY (read by the command): PEM or path; Redis only. */
+  readonly verifyKey?: string | undefined;
   readonly registryUrl: string;
   readonly keys: KeyRing;
   /** Where audit events go; started by the caller, stopped by the caller after close(). */
@@ -59,16 +60,16 @@ export interface MaskApi {
  * switches what the API applies for that name.
  */
 export async function startMaskApi(options: MaskApiOptions): Promise<MaskApi> {
-  const env = options.env ?? process.env;
   const { logger } = options;
   const metrics = options.metrics ?? new MaskerMetrics();
-  const stored = await storedPolicyNames(env, options.policiesDir, options.policyPrefix);
+  const stored = await storedPolicyNames(options.redisUrl, options.policiesDir, options.policyPrefix);
   const served = [...new Set([options.defaultPolicy, ...options.apiKeys.namedPolicies(), ...stored])].sort();
 
   const policies: OpenedPolicyProvider = await openPolicyProvider({
     routes: served.map(httpRouteFor),
     policiesDir: options.policiesDir,
-    env,
+    redisUrl: options.redisUrl,
+    verifyKey: options.verifyKey,
     logger,
     ...(options.policyPrefix === undefined ? {} : { prefix: options.policyPrefix }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
@@ -122,8 +123,7 @@ export async function startMaskApi(options: MaskApiOptions): Promise<MaskApi> {
 }
 
 /** Names of the policies the store holds now (Redis when REDIS_URL is set, else the folder). */
-async function storedPolicyNames(env: NodeJS.ProcessEnv, policiesDir: string, prefix: string | undefined): Promise<string[]> {
-  const url = loadEnv(env).REDIS_URL;
+async function storedPolicyNames(url: string | undefined, policiesDir: string, prefix: string | undefined): Promise<string[]> {
   const source = url === undefined
     ? new FilePolicySource(policiesDir)
     : RedisPolicySource.fromUrl(url, { maxReconnectAttempts: 3, ...(prefix === undefined ? {} : { prefix }) });

@@ -1,10 +1,9 @@
 import type { PolicyAuditEvent } from '../audit/audit-event.js';
-import { loadEnv } from '../config/env.js';
 import { MaskerError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { PolicyProvider } from './active-policy.js';
 import { FilePolicyStore } from './file-policy-store.js';
-import { policyKeysFromEnv, VERIFY_KEY_ENV } from './policy-signature.js';
+import { loadVerifyKey, VERIFY_KEY_ENV } from './policy-signature.js';
 import type { RouteRef } from './policy-source.js';
 import { PolicyWatcher } from './policy-watcher.js';
 import { describeRedisUrl } from './redis-client.js';
@@ -14,8 +13,10 @@ export interface OpenPolicyProviderOptions {
   readonly routes: readonly RouteRef[];
   /** Policies folder, used when REDIS_URL is not set (`--policies`). */
   readonly policiesDir: string;
-  /** Default process.env (REDIS_URL, MASKER_POLICY_VERIFY_KEY). */
-  readonly env?: NodeJS.ProcessEnv;
+  /** REDIS_URL (read by the command): Redis holds the policies. Unset: the policies folder. */
+  readonly redisUrl?: string | undefined;
+  /** MASKER_POLICY_VERIFY_KEY (read by the command): PEM or path of the Ed25519 public key; Redis only. */
+  readonly verifyKey?: string | undefined;
   readonly logger?: Logger;
   /** policy-applied / policy-rejected events (Redis only; a folder is loaded once, invalid files are fatal). */
   readonly onEvent?: (event: PolicyAuditEvent) => void;
@@ -38,16 +39,16 @@ export interface OpenedPolicyProvider {
  * key with a folder is refused: files carry no signatures, so nothing could ever pass.
  */
 export async function openPolicyProvider(options: OpenPolicyProviderOptions): Promise<OpenedPolicyProvider> {
-  const env = options.env ?? process.env;
-  const url = loadEnv(env).REDIS_URL;
+  const url = options.redisUrl;
+  const verifyKeySetting = (options.verifyKey ?? '').trim() === '' ? undefined : options.verifyKey;
   if (url === undefined) {
-    if ((env[VERIFY_KEY_ENV] ?? '').trim() !== '') {
+    if (verifyKeySetting !== undefined) {
       throw new MaskerError('MASKER_CONFIG', `${VERIFY_KEY_ENV} is set but REDIS_URL is not: policy files carry no signatures; set REDIS_URL or unset ${VERIFY_KEY_ENV}`);
     }
     const store = new FilePolicyStore(options.policiesDir);
     return { provider: store, description: `policies folder ${options.policiesDir}`, stop: () => Promise.resolve() };
   }
-  const { verifyKey } = policyKeysFromEnv({ [VERIFY_KEY_ENV]: env[VERIFY_KEY_ENV] }); // workers never load the signing key
+  const verifyKey = verifyKeySetting === undefined ? undefined : loadVerifyKey(verifyKeySetting); // workers never load the signing key
   const watcher = new PolicyWatcher({
     source: RedisPolicySource.fromUrl(url, options.prefix === undefined ? {} : { prefix: options.prefix }),
     routes: options.routes,

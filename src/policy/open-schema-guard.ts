@@ -1,5 +1,4 @@
 import type { SchemaAuditEvent } from '../audit/audit-event.js';
-import { loadEnv } from '../config/env.js';
 import type { Logger } from '../observability/logger.js';
 import { FileSchemaApprovals } from './file-schema-approvals.js';
 import type { RedisClientOptions } from './redis-client.js';
@@ -10,8 +9,10 @@ import { SchemaGuard, type GuardedRoute } from './schema-guard.js';
 export interface OpenSchemaApprovalsOptions {
   /** Policies folder: the approvals file lives there when REDIS_URL is not set (`--policies`). */
   readonly policiesDir: string;
-  /** Default process.env (REDIS_URL). */
-  readonly env?: NodeJS.ProcessEnv;
+  /** REDIS_URL (read by the command): approvals live in Redis. Unset: in a file. */
+  readonly redisUrl?: string | undefined;
+  /** MASKER_SCHEMA_APPROVALS_FILE (read by the command), without Redis. Default `<policies folder>/.schema-approvals.state`. */
+  readonly approvalsFile?: string | undefined;
   /** Redis key prefix. Default `masker`. */
   readonly prefix?: string;
   /** Redis connection settings (the CLI fails fast). */
@@ -23,10 +24,9 @@ export interface OpenSchemaApprovalsOptions {
  * `<policies folder>/.schema-approvals.state`.
  */
 export function openSchemaApprovals(options: OpenSchemaApprovalsOptions): SchemaApprovalStore {
-  const env = loadEnv(options.env ?? process.env);
-  const url = env.REDIS_URL;
+  const url = options.redisUrl;
   if (url === undefined) {
-    const file = env.MASKER_SCHEMA_APPROVALS_FILE;
+    const file = options.approvalsFile;
     return file === undefined ? FileSchemaApprovals.inPoliciesDir(options.policiesDir) : new FileSchemaApprovals(file);
   }
   return RedisSchemaApprovals.fromUrl(url, { ...options.redis, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });

@@ -65,7 +65,7 @@ describe('masker serve: POST /v1/mask over real HTTP, registry, Redis policies a
       apiKeys: parseApiKeys([{ id: 'all', sha256: sha256Hex(KEY_ALL) }, { id: 'strict-only', sha256: sha256Hex(KEY_STRICT), policies: ['strict'] }], 'it'),
       defaultPolicy: 'default',
       policiesDir: '/nonexistent',
-      env: { REDIS_URL: redisUrl() },
+      redisUrl: redisUrl(),
       policyPrefix: prefix,
       pollIntervalMs: 500,
       registryUrl: endpoints().registryUrl,

@@ -28,9 +28,9 @@ describe('openPolicyProvider', () => {
     const dir = await mkdtemp(join(tmpdir(), 'masker-open-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'shop.yaml'), toYaml(policyDoc('shop')));
-    const o = await opened(openPolicyProvider({ routes: [route], policiesDir: dir, env: {} }));
+    const o = await opened(openPolicyProvider({ routes: [route], policiesDir: dir }));
     expect(o.provider.policyFor(route)).toMatchObject({ name: 'shop', version: 1 });
-    await expect(openPolicyProvider({ routes: [route], policiesDir: dir, env: { MASKER_POLICY_VERIFY_KEY: 'k.pem' } }))
+    await expect(openPolicyProvider({ routes: [route], policiesDir: dir, verifyKey: 'k.pem' }))
       .rejects.toMatchObject({ code: 'MASKER_CONFIG', message: expect.stringContaining('REDIS_URL') as unknown });
   });
 
@@ -44,8 +44,8 @@ describe('openPolicyProvider', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     await new RedisPolicyAdmin({ client, prefix, signingKey: privateKey }).push(policyDoc('shop'), { by: 't', origin: 't' });
     await new RedisPolicyAdmin({ client, prefix }).push(policyDoc('other'), { by: 't', origin: 't' });
-    const env = { REDIS_URL: redisUrl(), MASKER_POLICY_VERIFY_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
-    const o = await opened(openPolicyProvider({ routes: [route, { name: 'orders', policy: 'other' }], policiesDir: '/nonexistent', env, prefix }));
+    const stores = { redisUrl: redisUrl(), verifyKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+    const o = await opened(openPolicyProvider({ routes: [route, { name: 'orders', policy: 'other' }], policiesDir: '/nonexistent', ...stores, prefix }));
     expect(o.description).toContain('signatures required');
     expect(o.provider.policyFor(route)?.version).toBe(1);
     expect(o.provider.policyFor({ name: 'orders', policy: 'other' })).toBeUndefined(); // unsigned: refused
