@@ -1,9 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { yamlProblem } from '../config/yaml-problem.js';
 import { MaskerError } from '../errors.js';
 import { sha256Of } from './file-policy-store.js';
+import { readPolicyFolder } from './policy-folder.js';
 import type { PolicySource, RouteRef, StoredPolicy, ToggleState } from './policy-source.js';
 
 /**
@@ -40,28 +37,14 @@ export class FilePolicySource implements PolicySource {
     return Promise.resolve();
   }
 
-  private async readAll(): Promise<Map<string, StoredPolicy>> {
-    let files: string[];
-    try {
-      files = (await readdir(this.dir)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
-    } catch (cause) {
-      throw new MaskerError('MASKER_CONFIG', `policies folder ${this.dir} cannot be read (--policies)`, { cause });
-    }
-    const out = new Map<string, StoredPolicy>();
-    for (const file of files) {
-      const path = join(this.dir, file);
-      let doc: unknown;
-      try {
-        doc = parseYaml(await readFile(path, 'utf8'));
-      } catch (cause) {
-        throw new MaskerError('MASKER_POLICY_INVALID', `${path}: ${yamlProblem(cause)}`, { cause });
-      }
-      const name = nameOf(doc);
-      if (name === undefined) throw new MaskerError('MASKER_POLICY_INVALID', `${path}: name: expected a string`);
-      if (out.has(name)) throw new MaskerError('MASKER_POLICY_INVALID', `${path}: policy name "${name}" is defined twice`);
-      out.set(name, { name, version: 1, doc, sha256: sha256Of(doc) });
-    }
-    return out;
+  private readAll(): Promise<Map<string, StoredPolicy>> {
+    return new Promise((resolve) => {
+      resolve(readPolicyFolder(this.dir, (doc, path): StoredPolicy => {
+        const name = nameOf(doc);
+        if (name === undefined) throw new MaskerError('MASKER_POLICY_INVALID', `${path}: name: expected a string`);
+        return { name, version: 1, doc, sha256: sha256Of(doc) };
+      }));
+    });
   }
 }
 

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { yamlProblem } from '../config/yaml-problem.js';
-import { MaskerError } from '../errors.js';
 import { parsePolicy } from '../masking/index.js';
 import type { ActivePolicy, PolicyProvider } from './active-policy.js';
+import { readPolicyFolder } from './policy-folder.js';
 
 /**
  * Policies from a folder of `*.yaml` / `*.json` files (used when no Redis is configured). Each file is
@@ -28,27 +24,12 @@ export class FilePolicyStore implements PolicyProvider {
   }
 }
 
+/** Every policy of the folder, validated strictly (version 1; sha256 over the canonical JSON). */
 export function loadPolicyFolder(dir: string): Map<string, ActivePolicy> {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
-  } catch (cause) {
-    throw new MaskerError('MASKER_CONFIG', `policies folder ${dir} cannot be read (--policies)`, { cause });
-  }
-  const out = new Map<string, ActivePolicy>();
-  for (const file of files) {
-    const path = join(dir, file);
-    let doc: unknown;
-    try {
-      doc = parseYaml(readFileSync(path, 'utf8'));
-    } catch (cause) {
-      throw new MaskerError('MASKER_POLICY_INVALID', `${path}: ${yamlProblem(cause)}`, { cause });
-    }
+  return readPolicyFolder(dir, (doc, path): ActivePolicy => {
     const policy = parsePolicy(doc, path);
-    if (out.has(policy.name)) throw new MaskerError('MASKER_POLICY_INVALID', `${path}: policy name "${policy.name}" is defined twice`);
-    out.set(policy.name, { name: policy.name, version: 1, sha256: sha256Of(doc), policy, disabledRules: new Set() });
-  }
-  return out;
+    return { name: policy.name, version: 1, sha256: sha256Of(doc), policy, disabledRules: new Set() };
+  });
 }
 
 /** SHA-256 hex of a document's canonical JSON (keys sorted), so YAML and JSON forms hash alike. */
