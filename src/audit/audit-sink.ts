@@ -1,5 +1,6 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from '../observability/logger.js';
+import { AuditProducer } from './audit-producer.js';
 import { encodeAuditEvent, type PolicyAuditEvent, type SchemaAuditEvent } from './audit-event.js';
 
 /** Audit events written outside record transactions. */
@@ -16,24 +17,25 @@ export interface AuditSink {
   publish(event: SideAuditEvent): void;
 }
 
+/** {@link AuditSink} over the shared {@link AuditProducer}: buffers until started, re-queues what a send could not write. */
 export class KafkaAuditSink implements AuditSink {
-  private producer: Producer | undefined;
+  private readonly producer: AuditProducer;
   private pending: SideAuditEvent[] = [];
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly kafka: Kafka, private readonly topic: string, private readonly logger: Logger) {}
+  constructor(kafka: Kafka, topic: string, private readonly logger: Logger) {
+    this.producer = new AuditProducer(kafka, topic);
+  }
 
   async start(): Promise<void> {
-    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    this.producer = producer;
+    await this.producer.start();
     this.flush();
     await this.flushing;
   }
 
   publish(event: SideAuditEvent): void {
     this.pending.push(event);
-    if (this.producer !== undefined) this.flush();
+    if (this.producer.started) this.flush();
   }
 
   /** Events not written yet (after stop(): the ones that could not be written). */
@@ -43,22 +45,16 @@ export class KafkaAuditSink implements AuditSink {
 
   async stop(): Promise<void> {
     await this.flushing;
-    await this.producer?.disconnect();
-    this.producer = undefined;
+    await this.producer.stop();
   }
 
   private flush(): void {
     this.flushing = this.flushing.then(async () => {
-      const producer = this.producer;
-      if (producer === undefined || this.pending.length === 0) return;
+      if (!this.producer.started || this.pending.length === 0) return;
       const batch = this.pending;
       this.pending = [];
       try {
-        await producer.send({
-          topic: this.topic,
-          acks: -1,
-          messages: batch.map((e) => ({ key: 'policy' in e ? e.policy.name : e.route, value: encodeAuditEvent(e) })),
-        });
+        await this.producer.write(batch.map((e) => ({ key: 'policy' in e ? e.policy.name : e.route, value: encodeAuditEvent(e) })));
       } catch (err) {
         this.pending = [...batch, ...this.pending];
         this.logger.error({ err: err instanceof Error ? err.name : typeof err, events: batch.length }, 'audit events not yet written; will retry');

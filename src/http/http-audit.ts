@@ -1,4 +1,5 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { AuditProducer } from '../audit/audit-producer.js';
 import { type AUDIT_SCHEMA_VERSION, type FieldAudit, type PolicyAuditEvent } from '../audit/audit-event.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -58,87 +59,48 @@ export class LogHttpAuditSink implements HttpAuditSink {
   }
 }
 
-interface Pending {
-  readonly event: ServeAuditEvent;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-}
-
 /**
- * Audit events to a Kafka topic through one idempotent, NON-transactional producer (acks=all). Concurrent
- * writes are batched: while one send is in flight, new events queue and go together in the next send, so
- * throughput does not suffer from the producer's one-request-in-flight idempotence. A write that is not
- * acknowledged within `timeoutMs` rejects (the caller withholds the masked record); kafkajs may still
- * deliver it later, so the log then has one event for an answer the client saw as 503.
+ * Audit events to a Kafka topic through the shared {@link AuditProducer} (idempotent, NON-transactional,
+ * acks=all; concurrent writes batched into one send). A write that is not acknowledged within `timeoutMs`
+ * rejects (the caller withholds the masked record); kafkajs may still deliver it later, so the log then has
+ * one event for an answer the client saw as 503.
  */
 export class KafkaHttpAuditSink implements HttpAuditSink {
   readonly description: string;
-  private producer: Producer | undefined;
-  private queue: Pending[] = [];
-  private sending = false;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly producer: AuditProducer;
 
   constructor(
-    private readonly kafka: Kafka,
+    kafka: Kafka,
     private readonly topic: string,
     private readonly logger: Logger,
     private readonly timeoutMs = 10_000,
   ) {
     this.description = `Kafka topic ${topic}`;
+    this.producer = new AuditProducer(kafka, topic);
   }
 
-  async start(): Promise<void> {
-    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    this.producer = producer;
+  start(): Promise<void> {
+    return this.producer.start();
   }
 
   write(event: ServeAuditEvent): Promise<void> {
-    if (this.producer === undefined) return Promise.reject(new Error('audit producer not started'));
+    if (!this.producer.started) return Promise.reject(new Error('audit producer not started'));
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`audit event not acknowledged within ${this.timeoutMs} ms`)), this.timeoutMs);
-      this.queue.push({
-        event,
-        resolve: () => { clearTimeout(timer); resolve(); },
-        reject: (err) => { clearTimeout(timer); reject(err); },
-      });
-      this.pump();
+      this.producer.write([{ key: auditKey(event), value: Buffer.from(JSON.stringify(event), 'utf8') }]).then(
+        () => { clearTimeout(timer); resolve(); },
+        (err: unknown) => {
+          clearTimeout(timer);
+          this.logger.error({ err: err instanceof Error ? err.name : typeof err, topic: this.topic }, 'audit event could not be written');
+          reject(err instanceof Error ? err : new Error('audit send failed'));
+        },
+      );
     });
   }
 
-  /** Waits for queued events (bounded by their timeouts), then disconnects. */
-  async stop(): Promise<void> {
-    await this.idle;
-    const producer = this.producer;
-    this.producer = undefined;
-    for (const p of this.queue.splice(0)) p.reject(new Error('audit sink stopped'));
-    await producer?.disconnect();
-  }
-
-  private pump(): void {
-    if (this.sending || this.queue.length === 0 || this.producer === undefined) return;
-    this.sending = true;
-    this.idle = this.drain().finally(() => {
-      this.sending = false;
-    });
-  }
-
-  private async drain(): Promise<void> {
-    for (let producer = this.producer; producer !== undefined && this.queue.length > 0; producer = this.producer) {
-      const batch = this.queue;
-      this.queue = [];
-      try {
-        await producer.send({
-          topic: this.topic,
-          acks: -1,
-          messages: batch.map(({ event }) => ({ key: auditKey(event), value: Buffer.from(JSON.stringify(event), 'utf8') })),
-        });
-        for (const p of batch) p.resolve();
-      } catch (err) {
-        this.logger.error({ err: err instanceof Error ? err.name : typeof err, events: batch.length, topic: this.topic }, 'audit events could not be written');
-        for (const p of batch) p.reject(err instanceof Error ? err : new Error('audit send failed'));
-      }
-    }
+  /** Waits for queued events, then disconnects. */
+  stop(): Promise<void> {
+    return this.producer.stop();
   }
 }
 
