@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sliceBySize } from '../../../src/kafka/transactional-loop.js';
+import { sliceBySize } from '../../../src/kafka/produce-requests.js';
 
 const msg = (n: number, bytes: number): { key: Buffer; value: Buffer } => ({ key: Buffer.from(String(n)), value: Buffer.alloc(bytes) });
 
