@@ -6,15 +6,11 @@ import { shadowTopic } from '../kafka/cross-cluster.js';
 import type { PartitionRange, ResolvedRange } from '../kafka/offset-range.js';
 import { committedOffsets } from '../kafka/positions.js';
 import { TransactionalLoop } from '../kafka/transactional-loop.js';
-import type { KeyRing } from '../masking/keys.js';
-import type { Logger } from '../observability/logger.js';
-import type { SchemaGuard } from '../policy/schema-guard.js';
-import type { PolicyProvider } from '../policy/active-policy.js';
-import type { SchemaLookup } from '../registry/schema-cache.js';
 import { RouteHandler } from './route-handler.js';
+import { routeHandlerOptions, type RouteWiring } from './route-wiring.js';
 import { ensureRouteTopics, ensureSharedTopics } from './topics.js';
 
-export interface ReplayOptions {
+export interface ReplayOptions extends RouteWiring {
   /** Source cluster: the range is read here; quarantined records stay here. */
   readonly kafka: Kafka;
   /**
@@ -24,13 +20,6 @@ export interface ReplayOptions {
   readonly targetKafka?: Kafka;
   readonly route: Route;
   readonly range: ResolvedRange;
-  readonly lookup: SchemaLookup;
-  readonly keys: KeyRing;
-  readonly policies: PolicyProvider;
-  readonly auditTopic: string;
-  readonly quarantineTopic: string;
-  readonly maxRecordBytes: number;
-  readonly logger: Logger;
   /** Records per second, at most. Default: unlimited. */
   readonly rate?: number;
   /** Called after every commit with records done (of range.total). */
@@ -39,8 +28,6 @@ export interface ReplayOptions {
   readonly interrupted?: Promise<void>;
   /** Which run of this range (see {@link replayGroupId}): 1 (default) for the first, n for the n-th `--again`. */
   readonly run?: number;
-  /** The schema-change guard (absent: no leaf is ever held). `masker replay` always passes one. */
-  readonly schemaGuard?: SchemaGuard;
 }
 
 export interface ReplayResult {
@@ -104,17 +91,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   if (finished()) return { done: doneCount(), total, interrupted: false, alreadyDone: true };
   options.onProgress?.(doneCount(), total);
 
-  const handler = new RouteHandler({
-    route,
-    lookup: options.lookup,
-    keys: options.keys,
-    policies: options.policies,
-    auditTopic: options.auditTopic,
-    quarantineTopic: options.quarantineTopic,
-    settings: { maxRecordBytes: options.maxRecordBytes, replayed: true },
-    logger: options.logger,
-    ...(options.schemaGuard === undefined ? {} : { schemaGuard: options.schemaGuard }),
-  });
+  const handler = new RouteHandler(routeHandlerOptions(options, route, { replayed: true }));
   const limiter = options.rate === undefined ? undefined : { rate: options.rate, started: performance.now(), sent: 0 };
   let complete: () => void = () => undefined;
   const completed = new Promise<void>((resolve) => { complete = resolve; });

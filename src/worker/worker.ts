@@ -2,17 +2,12 @@ import type { Kafka } from 'kafkajs';
 import type { Route } from '../config/routes.js';
 import { MaskerError } from '../errors.js';
 import { TransactionalLoop, type CommitInfo } from '../kafka/transactional-loop.js';
-import type { KeyRing } from '../masking/keys.js';
-import type { Logger } from '../observability/logger.js';
-import type { MaskerMetrics } from '../observability/metrics.js';
-import type { PolicyProvider } from '../policy/active-policy.js';
-import type { SchemaGuard } from '../policy/schema-guard.js';
-import type { SchemaLookup } from '../registry/schema-cache.js';
 import { RouteHandler } from './route-handler.js';
+import { routeHandlerOptions, type RouteWiring } from './route-wiring.js';
 import { StatusLine } from './status-line.js';
 import { ensureRouteTopics, ensureSharedTopics } from './topics.js';
 
-export interface WorkerOptions {
+export interface WorkerOptions extends RouteWiring {
   /** Source cluster: consumer group, quarantine topic. */
   readonly kafka: Kafka;
   /**
@@ -21,14 +16,7 @@ export interface WorkerOptions {
    */
   readonly targetKafka?: Kafka;
   readonly routes: readonly Route[];
-  readonly lookup: SchemaLookup;
-  readonly keys: KeyRing;
-  readonly policies: PolicyProvider;
   readonly groupId: string;
-  readonly auditTopic: string;
-  readonly quarantineTopic: string;
-  readonly maxRecordBytes: number;
-  readonly logger: Logger;
   /** Records per transaction. Default 500. */
   readonly maxBatchRecords?: number;
   /** Partitions masked at the same time, each in its own transaction. Default 1. */
@@ -36,9 +24,6 @@ export interface WorkerOptions {
   /** Consumer session timeout. Default 30 s. */
   readonly sessionTimeoutMs?: number;
   readonly onCommit?: (info: CommitInfo) => void;
-  readonly metrics?: MaskerMetrics;
-  /** The schema-change guard, started, covering every route (absent: no leaf is ever held). `masker run` always passes one. */
-  readonly schemaGuard?: SchemaGuard;
   /** Milliseconds between the per-route status lines (records committed, quarantined, lag). 0: none. Default 0. */
   readonly statusIntervalMs?: number;
 }
@@ -63,19 +48,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       throw new MaskerError('MASKER_POLICY_MISSING', `route ${route.name}: policy "${route.policy}" not found; refusing to consume`);
     }
     await ensureRouteTopics(kafka, options.targetKafka, route);
-    handlers.set(route.source.topic, new RouteHandler({
-      route,
-      lookup: options.lookup,
-      keys: options.keys,
-      policies: options.policies,
-      auditTopic: options.auditTopic,
-      quarantineTopic: options.quarantineTopic,
-      settings: { maxRecordBytes: options.maxRecordBytes },
-      logger,
-      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
-      ...(options.schemaGuard === undefined ? {} : { schemaGuard: options.schemaGuard }),
+    handlers.set(route.source.topic, new RouteHandler(routeHandlerOptions(options, route, {
       onQuarantined: (count) => status.quarantined(route.name, count),
-    }));
+    })));
   }
   await ensureSharedTopics(kafka, options.targetKafka, options.auditTopic, options.quarantineTopic);
 
