@@ -6,13 +6,10 @@ import { loadKeyRing } from '../config/secrets.js';
 import { MaskerError } from '../errors.js';
 import { parseBound, resolveRange } from '../kafka/offset-range.js';
 import { createLogger } from '../observability/logger.js';
-import { KafkaAuditSink } from '../audit/audit-sink.js';
-import { ensureTopics } from '../kafka/admin.js';
-import { openPolicyProvider } from '../policy/open-policy-provider.js';
-import { openSchemaGuard } from '../policy/open-schema-guard.js';
 import { latestReplayRun, replayGroupId, runReplay } from '../worker/replay.js';
 import { policyStoreSettings } from './policy-store-settings.js';
-import { connectClusters, probeClusters } from './clusters.js';
+import { probeClusters } from './clusters.js';
+import { RouteRuntime } from './route-runtime.js';
 
 interface ReplayCliOptions {
   readonly route: string;
@@ -80,7 +77,6 @@ export function registerReplayCommand(program: Command): void {
 
 export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   const env = loadEnv();
-  const stores = policyStoreSettings();
   const route = findRoute(loadRoutes(opts.routes), opts.route);
   const from = parseBound(opts.from, '--from');
   const to = parseBound(opts.to, '--to');
@@ -89,7 +85,8 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   const logger = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL);
   const keys = loadKeyRing();
   await probeClusters(env);
-  const { kafka, targetKafka, lookup, mode } = connectClusters(env, logger, 'masker-replay');
+  const runtime = new RouteRuntime(env, logger, 'masker-replay');
+  const { kafka, targetKafka, lookup, mode } = runtime.clusters;
   const admin = kafka.admin();
   await admin.connect();
   const range = await resolveRange(admin, route.source.topic, from, to).finally(() => admin.disconnect());
@@ -103,15 +100,11 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
   if (opts.again === true && latest === 0) out.write('replay: --again: this range was never replayed; this is its first run\n');
   out.write(`replay: route ${route.name}, ${range.total} records from ${route.source.topic} into ${route.target.topic} on the ${mode === 'two-cluster' ? 'target cluster (TARGET_KAFKA_BROKERS)' : 'source cluster'} (run ${run}, group ${groupId}; ${resume})\n`);
 
-  const policies = await openPolicyProvider({ routes: [route], policiesDir: opts.policies, ...stores, logger });
   // The schema-change guard as in masker run: a writer schema's unapproved new fields are held here too,
   // and what the guard records (baseline, held schemas) is audited on the same audit topic.
-  const auditSink = new KafkaAuditSink(targetKafka ?? kafka, env.MASKER_AUDIT_TOPIC, logger);
-  await ensureTopics(targetKafka ?? kafka, [{ topic: env.MASKER_AUDIT_TOPIC }]);
-  await auditSink.start();
-  const schemaGuard = await openSchemaGuard({ routes: [route], policiesDir: opts.policies, ...stores, logger, onEvent: (event) => auditSink.publish(event) })
+  const { policies, schemaGuard } = await runtime.open({ routes: [route], policiesDir: opts.policies, stores: policyStoreSettings() })
     .catch(async (err: unknown) => {
-      await Promise.allSettled([policies.stop(), auditSink.stop()]);
+      await runtime.close();
       throw err;
     });
   const progress = progressReporter(out);
@@ -146,7 +139,7 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
     out.write(`replay: done, ${result.total} records re-masked into ${route.target.topic} (run ${run})\n`);
     return 0;
   } finally {
-    await Promise.allSettled([policies.stop(), schemaGuard.stop(), auditSink.stop()]);
+    await runtime.close();
   }
 }
 

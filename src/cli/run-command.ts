@@ -1,18 +1,14 @@
 import type { Command } from 'commander';
-import { KafkaAuditSink } from '../audit/audit-sink.js';
 import { loadEnv } from '../config/env.js';
 import { loadRoutes } from '../config/routes.js';
 import { loadKeyRing } from '../config/secrets.js';
-import { ensureTopics } from '../kafka/admin.js';
 import { startHealthServer } from '../observability/health-server.js';
 import { createLogger } from '../observability/logger.js';
 import { MaskerMetrics } from '../observability/metrics.js';
-import { openPolicyProvider, type OpenedPolicyProvider } from '../policy/open-policy-provider.js';
-import { openSchemaGuard } from '../policy/open-schema-guard.js';
-import type { SchemaGuard } from '../policy/schema-guard.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
 import { policyStoreSettings } from './policy-store-settings.js';
-import { connectClusters, probeClusters } from './clusters.js';
+import { probeClusters } from './clusters.js';
+import { RouteRuntime } from './route-runtime.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -22,7 +18,6 @@ export function registerRunCommand(program: Command): void {
     .option('--policies <dir>', 'folder of policy files, used when REDIS_URL is not set', 'policies')
     .action(async (opts: { routes: string; policies: string }) => {
       const env = loadEnv();
-      const stores = policyStoreSettings();
       const logger = createLogger(env.LOG_LEVEL);
       // Listen for SIGTERM/SIGINT from the very start: a signal during startup (an orchestrator scaling
       // down, a test) must still end in a clean shutdown with exit 0, not in the default kill.
@@ -38,8 +33,8 @@ export function registerRunCommand(program: Command): void {
       const routes = loadRoutes(opts.routes);
       const keys = loadKeyRing();
       // Two-cluster mode: masked records and audit go to the target cluster, quarantine stays on the source.
-      const { kafka, targetKafka, lookup, mode } = connectClusters(env, logger, 'masker');
-      const outputKafka = targetKafka ?? kafka;
+      const runtime = new RouteRuntime(env, logger, 'masker');
+      const { kafka, targetKafka, lookup, mode } = runtime.clusters;
       const metrics = new MaskerMetrics();
       let worker: RunningWorker | undefined;
       const health = env.METRICS_PORT === 0 ? undefined : await startHealthServer({
@@ -49,29 +44,22 @@ export function registerRunCommand(program: Command): void {
         readiness: () => (worker === undefined ? { ready: false, reason: 'worker starting' } : { ready: true }),
       });
 
-      const auditSink = new KafkaAuditSink(outputKafka, env.MASKER_AUDIT_TOPIC, logger);
-      let policies: OpenedPolicyProvider | undefined;
-      let schemaGuard: SchemaGuard | undefined;
       const closeAll = async (): Promise<void> => {
-        await Promise.allSettled([policies?.stop(), schemaGuard?.stop(), auditSink.stop(), health?.close()]);
+        await Promise.allSettled([runtime.close(), health?.close()]);
       };
       try {
         // A wrong address fails here in seconds, naming the setting (the worker's clients retry for long).
         await probeClusters(env);
-        await ensureTopics(outputKafka, [{ topic: env.MASKER_AUDIT_TOPIC }]);
-        await auditSink.start();
-        policies = await openPolicyProvider({
+        // Policies, the audit sink, and the schema-change guard (approvals next to the policies: Redis, or <policies>/.schema-approvals.state).
+        const { policies, schemaGuard } = await runtime.open({
           routes,
           policiesDir: opts.policies,
-          ...stores,
-          logger,
-          onEvent: (event) => {
+          stores: policyStoreSettings(),
+          onPolicyEvent: (event, auditSink) => {
             auditSink.publish(event);
             if (event.type === 'policy-applied') metrics.policyVersion.set({ policy: event.policy.name }, event.policy.version);
           },
         });
-        // Schema-change guard: approvals next to the policies (Redis, or <policies>/.schema-approvals.state).
-        schemaGuard = await openSchemaGuard({ routes, policiesDir: opts.policies, ...stores, logger, onEvent: (event) => auditSink.publish(event) });
         logger.info({
           mode,
           targetRegistry: env.TARGET_SCHEMA_REGISTRY_URL === undefined ? 'source' : 'separate',
