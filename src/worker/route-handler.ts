@@ -66,14 +66,15 @@ export class RouteHandler {
       if (result.target !== undefined) {
         // Same partition as the source: the target was created with the source's partition count, so
         // per-partition order (and so per-key order) carries over exactly.
-        out.push({ topic: route.target.topic, partition: record.partition, ...result.target });
+        out.push({ topic: route.target.topic, partition: record.partition, cluster: 'target', ...result.target });
         masked += 1;
         if (metrics !== undefined && result.audit.type === 'record') {
           for (const field of result.audit.fields) byAction.set(field.action, (byAction.get(field.action) ?? 0) + 1);
         }
       }
       if (result.quarantine !== undefined) {
-        out.push({ topic: quarantineTopic, ...result.quarantine });
+        // Raw records never leave the source cluster.
+        out.push({ topic: quarantineTopic, cluster: 'source', ...result.quarantine });
         quarantined += 1;
         const error = result.audit.type === 'record' ? result.audit.error : undefined;
         metrics?.recordsQuarantined.inc({ route: route.name, code: error?.code ?? 'unknown' });
@@ -87,7 +88,7 @@ export class RouteHandler {
           for (const detector of d.detectors) metrics.untaggedPii.inc({ route: route.name, field: d.path, detector, outcome: d.outcome });
         }
       }
-      out.push({ topic: auditTopic, key: auditKey, value: encodeAuditEvent(result.audit) });
+      out.push({ topic: auditTopic, cluster: 'target', key: auditKey, value: encodeAuditEvent(result.audit) });
     }
     if (quarantined > 0) this.options.onQuarantined?.(quarantined);
     if (metrics !== undefined) {
