@@ -53,30 +53,70 @@ export function evidenceWindows(v: PiiValue): string[] {
 }
 
 /**
- * Shapes of the pseudonyms `scrub` writes (src/masking/formats/pseudonyms.ts). Each is anchored where it
- * could otherwise borrow characters from surviving text next to it (`…7110.33.255.106` must not read as
- * the IPv4 pseudonym `10.33.255.106`): an excused span must not take in digits that survived beside it.
+ * Shapes of the pseudonyms `scrub` writes (src/masking/formats/pseudonyms.ts), each with the boundaries it
+ * needs where it could otherwise borrow characters from surviving text next to it (`…7110.33.255.106` must
+ * not read as the IPv4 pseudonym `10.33.255.106`): an excused span must not take in digits that survived
+ * beside it. A boundary may also be the edge of another pseudonym: values glued together in the input are
+ * replaced by pseudonyms glued together (`DE…2710.225.146.226`).
  */
-const PSEUDONYM_SHAPES: readonly RegExp[] = [
-  /[a-z]+\.[a-z]+\d{1,8}@example\.(?:com|net|org)/g,
-  /\+1 \d{3}-555-\d{4}(?!\d)/g,
-  /(?<![\d-])9\d\d-\d\d-\d{4}(?!\d)/g,
-  /(?<!\d)\d{16}(?!\d)/g,
-  /DE\d{20}(?!\d)/g,
-  /(?<![\d.])10\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\.?\d)/g,
-  /(?<![0-9A-Fa-f:])2001:db8(?::[0-9a-f]{1,4}){6}(?![0-9A-Fa-f:.])/g,
+interface PseudonymShape {
+  readonly body: RegExp;
+  /** May the pseudonym start after this character (undefined: start of text)? */
+  readonly left: (before: string | undefined) => boolean;
+  /** May it end before this character (and the one after it)? */
+  readonly right: (after: string | undefined, next: string | undefined) => boolean;
+}
+
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+const isHex = (c: string | undefined): boolean => c !== undefined && /[0-9A-Fa-f]/.test(c);
+const any = (): boolean => true;
+const noDigit = (c: string | undefined): boolean => !isDigit(c);
+
+const PSEUDONYM_SHAPES: readonly PseudonymShape[] = [
+  { body: /[a-z]+\.[a-z]+\d{1,8}@example\.(?:com|net|org)/y, left: any, right: any },
+  { body: /\+1 \d{3}-555-\d{4}/y, left: any, right: noDigit },
+  { body: /9\d\d-\d\d-\d{4}/y, left: (b) => !isDigit(b) && b !== '-', right: noDigit },
+  { body: /\d{16}/y, left: noDigit, right: noDigit },
+  { body: /DE\d{20}/y, left: any, right: noDigit },
+  { body: /10\.\d{1,3}\.\d{1,3}\.\d{1,3}/y, left: (b) => !isDigit(b) && b !== '.', right: (a, n) => !isDigit(a) && !(a === '.' && isDigit(n)) },
+  { body: /2001:db8(?::[0-9a-f]{1,4}){6}/y, left: (b) => !isHex(b) && b !== ':', right: (a) => !isHex(a) && a !== ':' && a !== '.' },
 ];
 
 /** Spans of the output that hold a generated pseudonym: pseudonym-shaped text the input does not contain. */
 function pseudonymSpans(output: string, input: string): [number, number][] {
-  const spans: [number, number][] = [];
+  const candidates: { start: number; end: number; shape: PseudonymShape }[] = [];
   for (const shape of PSEUDONYM_SHAPES) {
-    shape.lastIndex = 0;
-    for (let m = shape.exec(output); m !== null; m = shape.exec(output)) {
-      if (!input.includes(m[0])) spans.push([m.index, m.index + m[0].length]);
+    for (let i = 0; i < output.length; i++) {
+      shape.body.lastIndex = i;
+      const m = shape.body.exec(output);
+      if (m !== null && !input.includes(m[0])) candidates.push({ start: i, end: i + m[0].length, shape });
     }
   }
-  return spans;
+  // A candidate is a pseudonym when each edge is a boundary, or meets a candidate that is one in turn
+  // (pseudonyms written side by side, like the values they replaced).
+  type Candidate = (typeof candidates)[number];
+  const leftMemo = new Map<Candidate, boolean>();
+  const rightMemo = new Map<Candidate, boolean>();
+  const leftOk = (c: Candidate): boolean => {
+    let ok = leftMemo.get(c);
+    if (ok === undefined) {
+      leftMemo.set(c, false);
+      ok = c.shape.left(output[c.start - 1]) || candidates.some((d) => d.end === c.start && leftOk(d));
+      leftMemo.set(c, ok);
+    }
+    return ok;
+  };
+  const rightOk = (c: Candidate): boolean => {
+    let ok = rightMemo.get(c);
+    if (ok === undefined) {
+      rightMemo.set(c, false);
+      ok = c.shape.right(output[c.end], output[c.end + 1]) || candidates.some((d) => d.start === c.end && rightOk(d));
+      rightMemo.set(c, ok);
+    }
+    return ok;
+  };
+  const accepted = candidates.filter((c) => leftOk(c) && rightOk(c));
+  return accepted.map((c) => [c.start, c.end]);
 }
 
 export interface Leak {
