@@ -1,6 +1,5 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Type } from 'avsc';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Kafka, KafkaMessage } from 'kafkajs';
@@ -9,8 +8,8 @@ import { loadRoutes, type Route } from '../config/routes.js';
 import { describeError, isMaskerError, MaskerError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { parseBound } from '../kafka/offset-range.js';
-import type { Envelope, FieldScanner, Policy, SuggestionSchema } from '../masking/index.js';
-import { compileFieldScanner, detectEnvelope, FieldScanAccumulator, summarizeFields, suggestPolicy, suggestTags } from '../masking/index.js';
+import type { FieldScanner } from '../masking/index.js';
+import { suggestPolicy, suggestTags } from '../masking/index.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { openPolicyProvider } from '../policy/open-policy-provider.js';
 import { policyStoreSettings } from './policy-store-settings.js';
@@ -19,9 +18,10 @@ import { CachedSchemaLookup, type SchemaLookup } from '../registry/schema-cache.
 import { readFrame } from '../registry/wire-format.js';
 import type { CliIo, EnvelopeOption } from './mask-command.js';
 import { loadPolicyFile, loadSchemaFile, processIo } from './mask-command.js';
-import type { ScanFailure, ScanPolicyInfo, ScanReport, ScanSource } from './scan-report.js';
-import { outcomeOf, renderJson, renderPolicySuggestion, renderTagSuggestion, renderText, SCAN_EXIT_CODES, scanProgress } from './scan-report.js';
-import { readTopicWindow } from '../kafka/topic-window.js';
+import type { ScanReport, ScanSource } from './scan-report.js';
+import { renderJson, renderPolicySuggestion, renderTagSuggestion, renderText, SCAN_EXIT_CODES, scanProgress } from './scan-report.js';
+import { ScanRun, type ResolvedPolicy } from './scan-run.js';
+import { readRanges, sampleRanges, type SampleRange } from './scan-sampling.js';
 
 /**
  * `masker scan`: PII discovery before go-live. Samples a topic (Confluent wire format, Avro; schemas by id
@@ -58,83 +58,6 @@ export interface ScanDeps {
 
 const DEFAULT_SAMPLES = 1000;
 const POLICY_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const EXAMPLES_PER_FAILURE = 3;
-
-interface ResolvedPolicy {
-  readonly policy: Policy;
-  readonly disabledRules: ReadonlySet<string>;
-  readonly info: ScanPolicyInfo;
-}
-
-interface ScannedSchema extends SuggestionSchema {
-  readonly id: number | undefined;
-}
-
-/** The state of one scan: counts, failures per reason, schemas seen. Holds no value. */
-class ScanRun {
-  readonly acc = new FieldScanAccumulator();
-  readonly schemas: ScannedSchema[] = [];
-  readonly planErrors: string[] = [];
-  readonly notes: string[] = [];
-  private readonly failures = new Map<string, { code: string; what: string; count: number; where: string[] }>();
-  read = 0;
-  decoded = 0;
-  tombstones = 0;
-  failed = 0;
-
-  constructor(readonly policy: ResolvedPolicy | undefined, readonly envelopeOption: EnvelopeOption) {}
-
-  /** Compiles a schema for scanning and registers its fields (MASKER_PLAN when the engine cannot handle it). */
-  addSchema(id: number | undefined, type: Type, json: unknown): FieldScanner {
-    const envelope: Envelope = this.envelopeOption === 'auto' ? detectEnvelope(json) : this.envelopeOption;
-    const scanner = compileFieldScanner(type, {
-      schemaJson: json,
-      envelope,
-      ...(this.policy === undefined ? {} : { policy: this.policy.policy, disabledRules: this.policy.disabledRules }),
-    });
-    this.acc.addSchema(scanner);
-    this.schemas.push({ id, type, json, envelope });
-    const label = id === undefined ? '' : `schema id ${id}: `;
-    for (const e of scanner.planErrors) this.planErrors.push(`${label}${e.message}`);
-    return scanner;
-  }
-
-  record(scanner: FieldScanner, record: unknown): void {
-    this.acc.addRecord(scanner, record);
-    this.decoded++;
-  }
-
-  fail(code: string, what: string, where: string): void {
-    this.failed++;
-    const key = `${code}\u0000${what}`;
-    const entry = this.failures.get(key) ?? { code, what, count: 0, where: [] };
-    entry.count++;
-    if (entry.where.length < EXAMPLES_PER_FAILURE) entry.where.push(where);
-    this.failures.set(key, entry);
-  }
-
-  report(source: ScanSource, requested: number | null): ScanReport {
-    const fields = this.acc.fields();
-    const summary = summarizeFields(fields);
-    const envelopes = [...new Set(this.schemas.map((s) => s.envelope))];
-    const failures: ScanFailure[] = [...this.failures.values()];
-    return {
-      schema: 'masker.scan/v1',
-      source,
-      policy: this.policy?.info ?? null,
-      envelope: envelopes.length === 0 ? this.envelopeOption : envelopes.join(', '),
-      records: { requested, read: this.read, decoded: this.decoded, tombstones: this.tombstones, failed: this.failed },
-      failures,
-      schemaIds: this.schemas.flatMap((s) => (s.id === undefined ? [] : [s.id])).sort((a, b) => a - b),
-      planErrors: this.planErrors,
-      fields,
-      summary,
-      notes: this.notes,
-      outcome: outcomeOf(this.read, this.decoded, summary),
-    };
-  }
-}
-
 /** Runs the scan and prints; returns the exit code (never throws). */
 export async function runScanCommand(options: ScanCommandOptions, io: CliIo, deps: ScanDeps = {}): Promise<number> {
   try {
@@ -295,42 +218,6 @@ async function scanFile(run: ScanRun, schemaFile: string, inFile: string | undef
   }
 }
 
-/** The offsets to read in one partition: `start` inclusive, `end` exclusive (the end offset read first). */
-export interface SampleRange {
-  readonly partition: number;
-  readonly start: bigint;
-  readonly end: bigint;
-}
-
-/**
- * Where to read: by default the newest records, `samples` spread over the partitions (a partition with
- * fewer gives its share to the others); with --from, from there to the end offsets (the first `samples`
- * that arrive). Offsets outside the log are clamped to it.
- */
-export function sampleRanges(
-  watermarks: readonly { readonly partition: number; readonly low: bigint; readonly high: bigint }[],
-  samples: number,
-  starts?: ReadonlyMap<number, bigint>,
-): SampleRange[] {
-  if (starts !== undefined) {
-    return watermarks.map((w) => {
-      const at = starts.get(w.partition) ?? w.high;
-      return { partition: w.partition, start: at < w.low ? w.low : at > w.high ? w.high : at, end: w.high };
-    });
-  }
-  const byAvailable = [...watermarks].sort((a, b) => Number(a.high - a.low - (b.high - b.low)));
-  let remaining = BigInt(samples);
-  const out: SampleRange[] = [];
-  byAvailable.forEach((w, i) => {
-    const left = BigInt(byAvailable.length - i);
-    const share = (remaining + left - 1n) / left;
-    const take = w.high - w.low < share ? w.high - w.low : share;
-    remaining -= take;
-    out.push({ partition: w.partition, start: w.high - take, end: w.high });
-  });
-  return out.sort((a, b) => a.partition - b.partition);
-}
-
 async function scanTopic(
   run: ScanRun, topic: string, from: string | undefined, limit: number, env: ReturnType<typeof loadEnv>, logger: Logger,
   io: CliIo, showProgress: boolean, deps: ScanDeps,
@@ -440,27 +327,6 @@ async function describeRegisteredSchema(run: ScanRun, topic: string, registry: R
   } catch (err) {
     run.notes.push(`the schema of ${subject} could not be read (${describeError(err).message})`);
   }
-}
-
-/**
- * Reads the ranges (the shared window reader: throwaway group, read committed, end offsets read first)
- * until `limit` messages or every partition at its end, or `idleMs` without a batch.
- */
-async function readRanges(
-  kafka: Kafka, topic: string, ranges: readonly SampleRange[], limit: number, idleMs: number,
-  onMessage: (partition: number, message: KafkaMessage) => Promise<void>,
-): Promise<{ idle: boolean }> {
-  let count = 0;
-  let enough: () => void = () => undefined;
-  const limitReached = new Promise<void>((resolve) => { enough = resolve; });
-  const { idle } = await readTopicWindow({
-    kafka, topic, windows: ranges, idleMs, stop: limitReached,
-    onMessage: async (partition, message) => {
-      await onMessage(partition, message);
-      if (++count >= limit) enough();
-    },
-  });
-  return { idle: idle && count < limit };
 }
 
 export function registerScanCommand(program: Command, io: CliIo = processIo()): void {

@@ -7,7 +7,8 @@ import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/mask-command.js';
-import { registerScanCommand, runScanCommand, sampleRanges, type ScanCommandOptions } from '../../../src/cli/scan-command.js';
+import { registerScanCommand, runScanCommand, type ScanCommandOptions } from '../../../src/cli/scan-command.js';
+import { sampleRanges } from '../../../src/cli/scan-sampling.js';
 import { parsePolicy } from '../../../src/masking/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'masker-scan-'));
