@@ -112,3 +112,10 @@ export async function subscribeChannel(
     },
   };
 }
+
+/** Closes every subscription connection in `subscriptions` (see subscribeChannel) and forgets them. */
+export async function closeSubscriptions(subscriptions: Set<Redis>): Promise<void> {
+  const subs = [...subscriptions];
+  subscriptions.clear();
+  await Promise.all(subs.map((s) => closeRedis(s)));
+}

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { MaskerError } from '../errors.js';
-import { closeRedis, createRedisClient, describeRedisUrl, redisUnavailable, subscribeChannel, type RedisClientOptions } from './redis-client.js';
+import { closeRedis, closeSubscriptions, createRedisClient, describeRedisUrl, redisUnavailable, subscribeChannel, type RedisClientOptions } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import type {
   PolicySource, PolicySubscription, PolicyUpdate, RouteRef, StoredPolicy, SubscribeHandlers, ToggleState,
@@ -127,9 +127,7 @@ export class RedisPolicySource implements PolicySource {
   }
 
   async close(): Promise<void> {
-    const subs = [...this.subscriptions];
-    this.subscriptions.clear();
-    await Promise.all(subs.map((s) => closeRedis(s)));
+    await closeSubscriptions(this.subscriptions);
     if (this.ownsClient) await closeRedis(this.client);
   }
 }

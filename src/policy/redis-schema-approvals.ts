@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { closeRedis, createRedisClient, describeRedisUrl, redisUnavailable, subscribeChannel, type RedisClientOptions } from './redis-client.js';
+import { closeRedis, closeSubscriptions, createRedisClient, describeRedisUrl, redisUnavailable, subscribeChannel, type RedisClientOptions } from './redis-client.js';
 import { DEFAULT_PREFIX } from './redis-keys.js';
 import {
   approvedEntryOf, approvedEntrySchema, assertEntryField, BASELINE_APPROVER, assertRoute, bySubjectAndId, checkInput, entryField,
@@ -159,9 +159,7 @@ export class RedisSchemaApprovals implements SchemaApprovalStore {
   }
 
   async close(): Promise<void> {
-    const subs = [...this.subscriptions];
-    this.subscriptions.clear();
-    await Promise.all(subs.map((s) => closeRedis(s)));
+    await closeSubscriptions(this.subscriptions);
     if (this.ownsClient) await closeRedis(this.client);
   }
 
