@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { captureCliStderr } from './support.js';
 import { sha256Hex } from '../../../src/http/api-keys.js';
 import { startHealthServer } from '../../../src/observability/health-server.js';
 import { MaskerMetrics } from '../../../src/observability/metrics.js';
@@ -27,22 +28,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-let err = '';
-beforeEach(() => {
-  err = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += chunk.toString();
-    return true;
-  });
-  vi.stubEnv('LOG_LEVEL', 'silent');
-  vi.stubEnv('MASKER_SECRET', 'port-test-secret-0123456789');
-  vi.stubEnv('MASKER_SECRET_FILE', '');
-  vi.stubEnv('REDIS_URL', '');
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  vi.unstubAllEnvs();
-});
+const stderr = captureCliStderr({});
 
 describe('a port already in use', () => {
   it('masker serve --port: names the address and --port', async () => {
@@ -51,9 +37,9 @@ describe('a port already in use', () => {
     vi.stubEnv('KAFKA_BROKERS', '');
     vi.stubEnv('SCHEMA_REGISTRY_URL', 'http://127.0.0.1:9');
     const code = await main(['serve', '--port', String(busy), '--api-keys', keys, '--policies', join(ROOT, 'policies')]);
-    expect(err).toContain(`masker: MASKER_CONFIG: cannot listen on 127.0.0.1:${busy}: port ${busy} is already in use`);
-    expect(err).toContain('pass --port with a free port');
-    expect(err).not.toContain('unexpected error');
+    expect(stderr()).toContain(`masker: MASKER_CONFIG: cannot listen on 127.0.0.1:${busy}: port ${busy} is already in use`);
+    expect(stderr()).toContain('pass --port with a free port');
+    expect(stderr()).not.toContain('unexpected error');
     expect(code).toBe(2);
   });
 
@@ -62,8 +48,8 @@ describe('a port already in use', () => {
     vi.stubEnv('SCHEMA_REGISTRY_URL', 'http://127.0.0.1:9');
     vi.stubEnv('METRICS_PORT', String(busy));
     const code = await main(['run', '--routes', join(ROOT, 'topics'), '--policies', join(ROOT, 'policies')]);
-    expect(err).toContain(`masker: MASKER_CONFIG: cannot listen on 127.0.0.1:${busy}: port ${busy} is already in use`);
-    expect(err).toContain('set METRICS_PORT to a free port (0 turns the metrics/health server off)');
+    expect(stderr()).toContain(`masker: MASKER_CONFIG: cannot listen on 127.0.0.1:${busy}: port ${busy} is already in use`);
+    expect(stderr()).toContain('set METRICS_PORT to a free port (0 turns the metrics/health server off)');
     expect(code).toBe(2);
   });
 

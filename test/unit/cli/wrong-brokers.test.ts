@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { captureCliStderr } from './support.js';
 
 /** A KAFKA_BROKERS where nothing answers fails at start-up within seconds, naming the variable and address. */
 
@@ -27,24 +28,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => silent.close(() => resolve()));
 });
 
-let err = '';
-beforeEach(() => {
-  err = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += chunk.toString();
-    return true;
-  });
-  vi.stubEnv('LOG_LEVEL', 'silent');
-  vi.stubEnv('MASKER_SECRET', 'brokers-test-secret-0123456789');
-  vi.stubEnv('MASKER_SECRET_FILE', '');
-  vi.stubEnv('REDIS_URL', '');
-  vi.stubEnv('METRICS_PORT', '0');
-  vi.stubEnv('SCHEMA_REGISTRY_URL', 'http://127.0.0.1:9');
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  vi.unstubAllEnvs();
-});
+const stderr = captureCliStderr({ METRICS_PORT: '0', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:9' });
 
 describe('masker run with a KAFKA_BROKERS where no broker answers', () => {
   it.each([
@@ -55,7 +39,7 @@ describe('masker run with a KAFKA_BROKERS where no broker answers', () => {
     const started = Date.now();
     const code = await main(['run', '--routes', `${ROOT}topics`, '--policies', `${ROOT}policies`]);
     expect(code).toBe(2);
-    expect(err).toContain(`masker: MASKER_CONFIG: KAFKA_BROKERS=${address()}: no Kafka broker answers there`);
+    expect(stderr()).toContain(`masker: MASKER_CONFIG: KAFKA_BROKERS=${address()}: no Kafka broker answers there`);
     // Not a performance figure: kafkajs' own retry schedule took ~50 s and never named the variable.
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 30_000);
