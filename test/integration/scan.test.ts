@@ -10,6 +10,7 @@ import { parsePolicy } from '../../src/masking/index.js';
 import { createRedisClient } from '../../src/policy/redis-client.js';
 import { RedisKeys } from '../../src/policy/redis-keys.js';
 import { RedisPolicyAdmin } from '../../src/policy/redis-policy-admin.js';
+import { waitFor } from './support/cli-worker.js';
 import { createTopics, deleteTopics, endpoints, produceAvro, testKafka, testRegistry, unique } from './support/services.js';
 
 // Distinctive planted values: the scan must never print any of them (text, JSON, suggestions, errors).
@@ -212,14 +213,16 @@ describe('masker scan on a topic', () => {
     const producer = kafka.producer();
     await producer.connect();
     let producing = true;
+    let sent = 0;
     const background = (async () => {
+      // One batch after another, as fast as the broker takes them, until the scans are done.
       while (producing) {
         await producer.send({ topic, messages: [{ value: body, partition: 0 }, { value: body, partition: 1 }] });
-        await new Promise((r) => setTimeout(r, 10));
+        sent += 1;
       }
     })();
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor('the producer to be busy', async () => sent >= 5, 10_000, 20);
       const newest = JSON.parse((await scan({ topic, samples: '20', json: true })).out) as JsonReport;
       expect(newest.records).toMatchObject({ read: 20, decoded: 20 });
       const oldest = JSON.parse((await scan({ topic, samples: '12', from: 'beginning', json: true })).out) as JsonReport;

@@ -13,6 +13,7 @@ import { closeRedis } from '../../../src/policy/redis-client.js';
 import { RedisPolicyAdmin } from '../../../src/policy/redis-policy-admin.js';
 import { RedisPolicySource } from '../../../src/policy/redis-policy-source.js';
 import { deleteKeys, policyDoc, redisUrl, testClient, uniquePrefix } from './support.js';
+import { waitFor } from '../support/cli-worker.js';
 
 /** `masker policy route`: refuses what no worker runs, `--clear` removes an override, workers say when one wins. */
 describe('route overrides in Redis', () => {
@@ -82,7 +83,7 @@ describe('route overrides in Redis', () => {
 
     await masker(['route', 'customers', 'strict', '--routes', routes]);
     expect(err.join('')).toContain('route customers now uses strict (v1), overriding shop from its route file');
-    await waitUntil(() => watcher.policyFor(route)?.name === 'strict');
+    await waitFor('the watcher to follow', async () => watcher.policyFor(route)?.name === 'strict', 10_000, 50);
     const warnings = lines.filter((l) => l['level'] === 40 && String(l['msg']).startsWith('route policy overridden'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ route: 'customers', routeFilePolicy: 'shop', overridePolicy: 'strict' });
@@ -92,18 +93,10 @@ describe('route overrides in Redis', () => {
     await masker(['route', 'customers', '--clear', '--routes', routes]);
     expect(err.join('')).toContain('route customers: override removed (it named strict); it uses shop from its route file');
     expect(await client.exists(`${prefix}:route:customers:policy`)).toBe(0);
-    await waitUntil(() => watcher.policyFor(route)?.name === 'shop'); // the notice, not the (60 s) poll
+    await waitFor('the watcher to follow', async () => watcher.policyFor(route)?.name === 'shop', 10_000, 50); // the notice, not the (60 s) poll
     expect(lines.some((l) => String(l['msg']).startsWith('route policy override removed'))).toBe(true);
 
     await masker(['route', 'customers', '--clear', '--routes', routes]);
     expect(err.join('')).toContain('route customers has no override; it uses shop');
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
