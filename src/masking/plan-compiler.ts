@@ -1,4 +1,3 @@
-import { MaskerError } from '../errors.js';
 import type { ActionEnv, CompiledAction } from './actions/action-types.js';
 import { compileAction } from './actions/compile-action.js';
 import { compileDetect } from './actions/detect-untagged.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { CompiledPlan } from '../../../src/masking/index.js';
-import { maskEncoded, maskRecord, parsePolicy } from '../../../src/masking/index.js';
+import { maskEncoded, parsePolicy } from '../../../src/masking/index.js';
 import { MaskerError } from '../../../src/errors.js';
 import { referenceMaskBody, wrappedType } from '../../property/reference-masker.js';
 import type { LoadedSchema } from './support.js';
