@@ -5,12 +5,16 @@
  *  (b') the same with the safety net off (untagged.detect: []), to price scanning unmasked strings;
  *  (c) masker with 2 workers in one group vs 1 (2 source partitions);
  *  (d) end-to-end latency p50/p99 at about half of (b)'s throughput;
- *  (e) the masker worker's peak RSS.
+ *  (e) the masker worker's peak RSS;
+ *  (f) masker replay (no --rate) of the whole source topic into a third target, vs (a) and (b).
  * Throughput is quoted as a ratio against (a) measured in the same run (the machine is shared).
+ * Everything runs compiled, as masker runs: the bench and the copy worker by tsc (bench/tsconfig.json →
+ * .bench-build/), masker from dist/ (npm run build); a TS loader measured up to 40% slower.
  *
  *   npm run bench:pipeline                         # 20k records, ~2 min
+ *   BENCH_STEPS=copy,run,replay npm run bench:pipeline   # only some steps: copy run nonet two replay latency
  *   BENCH_RECORDS=100000 BENCH_LATENCY_SECONDS=20 npm run bench:pipeline
- *   BENCH_MASKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:pipeline   # profile the workers
+ *   BENCH_MASKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:pipeline   # profile every worker process (copy, run, replay: pids are printed)
  *   BENCH_LATENCY_BATCH=100 npm run bench:pipeline     # MASKER_BATCH_RECORDS of the latency run (default 500)
  *   MASKER_BATCH_RECORDS=1000 npm run bench:pipeline   # MASKER_* settings apply to masker and the copy alike
  *   BENCH_LATENCY_WARMUP_SECONDS=0 npm run bench:pipeline   # latency from the fresh worker's first record (default 3 s warm-up)
@@ -21,7 +25,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +35,15 @@ import { parseSchema, type ResolvedSchema } from '../../src/registry/schema-cach
 import { writeFrame } from '../../src/registry/wire-format.js';
 import { customerEnvelope, prng } from '../engine/customer-records.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root: this file runs compiled, from .bench-build/bench/pipeline/ (see bench/tsconfig.json). */
+function repoRoot(): string {
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    if (existsSync(new URL('package.json', dir))) return fileURLToPath(dir);
+    if (dir.pathname === '/') throw new Error('package.json not found above the benchmark');
+  }
+}
+const ROOT = repoRoot();
+const STEPS = new Set((process.env['BENCH_STEPS'] ?? 'copy,run,nonet,two,replay,latency').split(','));
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 20_000);
 const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 8);
 /** Seconds at the latency run's rate before measuring: a fresh worker's JIT warm-up shows as a backlog. */
@@ -85,15 +97,22 @@ async function committed(groupId: string, topic: string): Promise<number> {
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
+const lastCpu = new Map<number, number>();
+
+/**
+ * CPU seconds (user + system) a process has used so far; once it is gone, the last reading (masker replay
+ * exits right after its last commit: up to one poll interval of its CPU is then missed).
+ */
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const seconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    lastCpu.set(pid, seconds);
+    return seconds;
   } catch {
-    return 0;
+    return lastCpu.get(pid) ?? 0;
   }
 }
 
@@ -152,28 +171,64 @@ function maskerSettingsFromEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('MASKER_') && e[1] !== undefined));
 }
 
+/** Node flags for every worker process (the copy, masker run, masker replay), e.g. --cpu-prof. */
+const workerNodeArgs = (process.env['BENCH_MASKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+
+function maskerEnv(extraEnv: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    KAFKA_BROKERS: BROKERS.join(','),
+    SCHEMA_REGISTRY_URL: REGISTRY,
+    MASKER_SECRET: 'bench-secret-0123456789abcdef',
+    MASKER_AUDIT_TOPIC: `bench.audit.${run}`,
+    MASKER_QUARANTINE_TOPIC: `bench.quarantine.${run}`,
+    METRICS_PORT: '0',
+    LOG_LEVEL: process.env['BENCH_MASKER_LOG_LEVEL'] ?? 'warn',
+    ...maskerSettingsFromEnv(),
+    ...extraEnv,
+  };
+}
+
 function startMasker(routeDir: string, groupId: string, extraEnv: Record<string, string> = {}, policies = 'policies'): ChildProcess {
-  const nodeArgs = (process.env['BENCH_MASKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  return spawn(process.execPath, [...nodeArgs, `${ROOT}bin/masker.js`, 'run', '--routes', routeDir, '--policies', join(config, policies)], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      KAFKA_BROKERS: BROKERS.join(','),
-      SCHEMA_REGISTRY_URL: REGISTRY,
-      MASKER_SECRET: 'bench-secret-0123456789abcdef',
-      MASKER_GROUP_ID: groupId,
-      MASKER_AUDIT_TOPIC: `bench.audit.${run}`,
-      MASKER_QUARANTINE_TOPIC: `bench.quarantine.${run}`,
-      METRICS_PORT: '0',
-      LOG_LEVEL: process.env['BENCH_MASKER_LOG_LEVEL'] ?? 'warn',
-      ...maskerSettingsFromEnv(),
-      ...extraEnv,
-    },
+  return spawn(process.execPath, [...workerNodeArgs, `${ROOT}bin/masker.js`, 'run', '--routes', routeDir, '--policies', join(config, policies)], {
+    env: maskerEnv({ MASKER_GROUP_ID: groupId, ...extraEnv }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
 
+/** `masker replay` of offsets [0, end) of every partition, as a user runs it (no --rate); its stderr is read for its group id. */
+function startReplay(routeDir: string, end: number): ChildProcess {
+  return spawn(process.execPath, [...workerNodeArgs, `${ROOT}bin/masker.js`, 'replay', '--route', 'bench', '--from', '0', '--to', String(end), '--routes', routeDir, '--policies', join(config, 'policies')], {
+    env: maskerEnv({}),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+/** The consumer group a replay announces on stderr (`… group <id>; …`); other stderr lines are passed on. */
+function replayGroup(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    let found = false;
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      buffered += text;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        const group = /group (masker-replay-[^\s;)]+)/.exec(line)?.[1];
+        if (!found && group !== undefined) {
+          found = true;
+          resolve(group);
+        } else if (!line.startsWith('replay: ')) process.stderr.write(`${line}\n`);
+      }
+    });
+    child.once('exit', (code) => { if (!found) reject(new Error(`masker replay exited (${code}) before naming its group`)); });
+  });
+}
+
+/** The baseline runs compiled too (.bench-build/bench/pipeline/copy-worker.js, next to this file). */
 function startCopy(source: string, target: string, groupId: string): ChildProcess {
-  return spawn(process.execPath, [`${ROOT}node_modules/vite-node/vite-node.mjs`, `${ROOT}bench/pipeline/copy-worker.ts`, '--', source, target, groupId], {
+  return spawn(process.execPath, [...workerNodeArgs, fileURLToPath(new URL('./copy-worker.js', import.meta.url)), source, target, groupId], {
     env: { ...process.env, KAFKA_BROKERS: BROKERS.join(',') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -208,88 +263,124 @@ await admin.createTopics({ waitForLeaders: true, topics: [source, `bench.copy.${
 const schema = await registerSource(source);
 const values = encoded(schema, RECORDS);
 await produceAll(producer, source, values);
-log(`bench: ${RECORDS} Debezium customer envelopes (${Math.round(values.reduce((s, v) => s + v.length, 0) / RECORDS)} B each) in ${source} (2 partitions)`);
+log(`bench: ${RECORDS} Debezium customer envelopes (${Math.round(values.reduce((s, v) => s + v.length, 0) / RECORDS)} B each) in ${source} (2 partitions); steps ${[...STEPS].join(',')}`);
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), records: RECORDS, settings: maskerSettingsFromEnv() };
+const cpu: Record<string, Measured> = {};
+const pids = (children: readonly ChildProcess[]): string => `pid ${children.map((c) => c.pid).join(',')}`;
+/** "ratio to (a) …" when the copy ran in this run. */
+const toCopy = (rate: number): string => (cpu['baseline'] === undefined ? '' : `ratio to (a) ${(rate / cpu['baseline'].rate).toFixed(2)}  `);
 
 // (a) baseline copy
-const copyGroup = `bench-copy-${run}`;
-let children = [startCopy(source, `bench.copy.${run}`, copyGroup)];
-const baselineRun = await measure(copyGroup, source, RECORDS, children);
-const baseline = baselineRun.rate;
-await stop(children);
-log(`(a) plain kafkajs EOS copy:     ${Math.round(baseline)} records/s  ${describe(baselineRun)}`);
+if (STEPS.has('copy')) {
+  const copyGroup = `bench-copy-${run}`;
+  const children = [startCopy(source, `bench.copy.${run}`, copyGroup)];
+  cpu['baseline'] = await measure(copyGroup, source, RECORDS, children);
+  await stop(children);
+  results['baseline'] = cpu['baseline'].rate;
+  log(`(a) plain kafkajs EOS copy:     ${Math.round(cpu['baseline'].rate)} records/s  ${describe(cpu['baseline'])}  ${pids(children)}`);
+}
 
 // (b) masker, one worker
-const oneGroup = `bench-masker1-${run}`;
-children = [startMasker(routeDir(source, `bench.masked1.${run}`), oneGroup)];
-const oneRun = await measure(oneGroup, source, RECORDS, children);
-const one = oneRun.rate;
-const rss = peakRssMb(children[0]!);
-await stop(children);
-log(`(b) masker, 1 worker:           ${Math.round(one)} records/s  ratio to (a) ${(one / baseline).toFixed(2)}  peak RSS ${rss} MB  ${describe(oneRun)}`);
+if (STEPS.has('run') || STEPS.has('latency') || STEPS.has('two')) {
+  const oneGroup = `bench-masker1-${run}`;
+  const children = [startMasker(routeDir(source, `bench.masked1.${run}`), oneGroup)];
+  const oneRun = await measure(oneGroup, source, RECORDS, children);
+  const rss = peakRssMb(children[0]!);
+  await stop(children);
+  cpu['oneWorker'] = oneRun;
+  Object.assign(results, { oneWorker: oneRun.rate, peakRssMb: rss, ...(cpu['baseline'] === undefined ? {} : { ratio: oneRun.rate / cpu['baseline'].rate }) });
+  log(`(b) masker, 1 worker:           ${Math.round(oneRun.rate)} records/s  ${toCopy(oneRun.rate)}peak RSS ${rss} MB  ${describe(oneRun)}  ${pids(children)}`);
+}
+const one = cpu['oneWorker']?.rate;
 
 // (b') the same with the safety net off: what scanning unmasked strings costs in the pipeline.
-const netOffGroup = `bench-masker-nonet-${run}`;
-children = [startMasker(routeDir(source, `bench.masked-nonet.${run}`), netOffGroup, {}, 'policies-nonet')];
-const netOffRun = await measure(netOffGroup, source, RECORDS, children);
-await stop(children);
-log(`(b') masker, safety net off:    ${Math.round(netOffRun.rate)} records/s  ratio to (a) ${(netOffRun.rate / baseline).toFixed(2)}  (net on/off ${(one / netOffRun.rate).toFixed(2)})  ${describe(netOffRun)}`);
+if (STEPS.has('nonet')) {
+  const netOffGroup = `bench-masker-nonet-${run}`;
+  const children = [startMasker(routeDir(source, `bench.masked-nonet.${run}`), netOffGroup, {}, 'policies-nonet')];
+  const netOffRun = await measure(netOffGroup, source, RECORDS, children);
+  await stop(children);
+  cpu['safetyNetOff'] = netOffRun;
+  results['safetyNetOff'] = netOffRun.rate;
+  log(`(b') masker, safety net off:    ${Math.round(netOffRun.rate)} records/s  ${toCopy(netOffRun.rate)}${one === undefined ? '' : `(net on/off ${(one / netOffRun.rate).toFixed(2)})  `}${describe(netOffRun)}`);
+}
 
 // (c) masker, two workers in one group
-const twoGroup = `bench-masker2-${run}`;
-const twoRoutes = routeDir(source, `bench.masked2.${run}`);
-children = [startMasker(twoRoutes, twoGroup), startMasker(twoRoutes, twoGroup)];
-const twoRun = await measure(twoGroup, source, RECORDS, children);
-const two = twoRun.rate;
-await stop(children);
-log(`(c) masker, 2 workers:          ${Math.round(two)} records/s  ${(two / one).toFixed(2)}x of 1 worker  ${describe(twoRun)}`);
+if (STEPS.has('two') && one !== undefined) {
+  const twoGroup = `bench-masker2-${run}`;
+  const twoRoutes = routeDir(source, `bench.masked2.${run}`);
+  const children = [startMasker(twoRoutes, twoGroup), startMasker(twoRoutes, twoGroup)];
+  const twoRun = await measure(twoGroup, source, RECORDS, children);
+  await stop(children);
+  cpu['twoWorkers'] = twoRun;
+  Object.assign(results, { twoWorkers: twoRun.rate, scaling: twoRun.rate / one });
+  log(`(c) masker, 2 workers:          ${Math.round(twoRun.rate)} records/s  ${(twoRun.rate / one).toFixed(2)}x of 1 worker  ${describe(twoRun)}`);
+}
+
+// (f) masker replay of the whole topic, without --rate: as fast as it goes. Start-up (range resolution,
+// group set-up, policy load) is not counted in the rate, as for (a) and (b); the wall time says what it adds.
+if (STEPS.has('replay')) {
+  const started = performance.now();
+  const children = [startReplay(routeDir(source, `bench.replayed.${run}`), RECORDS)];
+  const group = await replayGroup(children[0]!);
+  const replayRun = await measure(group, source, RECORDS, children);
+  const wall = (performance.now() - started) / 1000;
+  await new Promise((r) => { if (children[0]!.exitCode !== null) r(null); else children[0]!.once('exit', r); });
+  cpu['replay'] = replayRun;
+  Object.assign(results, { replay: replayRun.rate, replaySecondsWithStartup: wall });
+  log(`(f) masker replay (no --rate):  ${Math.round(replayRun.rate)} records/s  ${toCopy(replayRun.rate)}${one === undefined ? '' : `${(replayRun.rate / one).toFixed(2)}x of (b)  `}`
+    + `${(wall).toFixed(1)} s with start-up  ${describe(replayRun)}  ${pids(children)}`);
+}
 
 // (d) latency at ~half of (b)'s max: source produce time → visible (committed) on the target.
-const latSource = `bench.lat.src.${run}`;
-const latTarget = `bench.lat.dst.${run}`;
-await admin.createTopics({ waitForLeaders: true, topics: [{ topic: latSource, numPartitions: 1, replicationFactor: 1 }] });
-const latSchema = await registerSource(latSource);
-const latGroup = `bench-lat-${run}`;
-children = [startMasker(routeDir(latSource, latTarget), latGroup, { MASKER_BATCH_RECORDS: process.env['BENCH_LATENCY_BATCH'] ?? '500' })];
-// Warm up: one record through, so schema fetch, plan compile and group join are not in the figures.
-await produceAll(producer, latSource, encoded(latSchema, 1));
-await measure(latGroup, latSource, 1);
-const rate = Math.max(100, Math.floor(one / 2));
-const warm = Math.floor(rate * WARMUP_SECONDS);
-const total = warm + Math.floor(rate * LATENCY_SECONDS);
-const sentAt: number[] = [];
-const received: number[] = [];
-const reader = kafka.consumer({ groupId: `bench-lat-reader-${run}`, readUncommitted: false, maxWaitTimeInMs: 20 });
-await reader.connect();
-await reader.subscribe({ topic: latTarget, fromBeginning: true });
-let skipped = 0;
-await reader.run({ eachMessage: async () => { if (skipped < 1) skipped += 1; else received.push(performance.now()); } });
-const latValues = encoded(latSchema, total, 1);
-const tickMs = 10;
-const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-const startedAt = performance.now();
-for (let i = 0; i < total; i += perTick) {
-  const due = startedAt + (i / rate) * 1000;
-  const wait = due - performance.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  const slice = latValues.slice(i, i + perTick);
-  const now = performance.now();
-  for (let j = 0; j < slice.length; j++) sentAt.push(now);
-  await producer.send({ topic: latSource, acks: 1, messages: slice.map((value) => ({ value })) });
+if (STEPS.has('latency') && one !== undefined) {
+  const latSource = `bench.lat.src.${run}`;
+  const latTarget = `bench.lat.dst.${run}`;
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: latSource, numPartitions: 1, replicationFactor: 1 }] });
+  const latSchema = await registerSource(latSource);
+  const latGroup = `bench-lat-${run}`;
+  const children = [startMasker(routeDir(latSource, latTarget), latGroup, { MASKER_BATCH_RECORDS: process.env['BENCH_LATENCY_BATCH'] ?? '500' })];
+  // Warm up: one record through, so schema fetch, plan compile and group join are not in the figures.
+  await produceAll(producer, latSource, encoded(latSchema, 1));
+  await measure(latGroup, latSource, 1);
+  const rate = Math.max(100, Math.floor(one / 2));
+  const warm = Math.floor(rate * WARMUP_SECONDS);
+  const total = warm + Math.floor(rate * LATENCY_SECONDS);
+  const sentAt: number[] = [];
+  const received: number[] = [];
+  const reader = kafka.consumer({ groupId: `bench-lat-reader-${run}`, readUncommitted: false, maxWaitTimeInMs: 20 });
+  await reader.connect();
+  await reader.subscribe({ topic: latTarget, fromBeginning: true });
+  let skipped = 0;
+  await reader.run({ eachMessage: async () => { if (skipped < 1) skipped += 1; else received.push(performance.now()); } });
+  const latValues = encoded(latSchema, total, 1);
+  const tickMs = 10;
+  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+  const startedAt = performance.now();
+  for (let i = 0; i < total; i += perTick) {
+    const due = startedAt + (i / rate) * 1000;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const slice = latValues.slice(i, i + perTick);
+    const now = performance.now();
+    for (let j = 0; j < slice.length; j++) sentAt.push(now);
+    await producer.send({ topic: latSource, acks: 1, messages: slice.map((value) => ({ value })) });
+  }
+  const until = Date.now() + 60_000;
+  while (received.length < total && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  await reader.disconnect();
+  await stop(children);
+  // One source partition, one target partition: the i-th record received is the i-th sent.
+  const all = received.map((t, i) => t - (sentAt[i] ?? t));
+  const latencies = all.slice(warm).sort((a, b) => a - b);
+  const withWarmup = [...all].sort((a, b) => a - b);
+  results['latency'] = { rate, warmupSeconds: WARMUP_SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), p99WithWarmup: percentile(withWarmup, 99) };
+  log(`(d) latency at ${rate} records/s:  p50 ${percentile(latencies, 50).toFixed(0)} ms  p99 ${percentile(latencies, 99).toFixed(0)} ms  `
+    + `(${received.length - warm}/${total - warm} records after ${WARMUP_SECONDS} s of warm-up at that rate; `
+    + `with the warm-up: p50 ${percentile(withWarmup, 50).toFixed(0)} ms, p99 ${percentile(withWarmup, 99).toFixed(0)} ms)`);
 }
-const until = Date.now() + 60_000;
-while (received.length < total && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-await reader.disconnect();
-await stop(children);
-// One source partition, one target partition: the i-th record received is the i-th sent.
-const all = received.map((t, i) => t - (sentAt[i] ?? t));
-const latencies = all.slice(warm).sort((a, b) => a - b);
-const withWarmup = [...all].sort((a, b) => a - b);
-log(`(d) latency at ${rate} records/s:  p50 ${percentile(latencies, 50).toFixed(0)} ms  p99 ${percentile(latencies, 99).toFixed(0)} ms  `
-  + `(${received.length - warm}/${total - warm} records after ${WARMUP_SECONDS} s of warm-up at that rate; `
-  + `with the warm-up: p50 ${percentile(withWarmup, 50).toFixed(0)} ms, p99 ${percentile(withWarmup, 99).toFixed(0)} ms)`);
 
-const cpu = { baseline: baselineRun, oneWorker: oneRun, safetyNetOff: netOffRun, twoWorkers: twoRun };
-const results = { date: new Date().toISOString(), records: RECORDS, cpu, baseline, oneWorker: one, ratio: one / baseline, safetyNetOff: netOffRun.rate, twoWorkers: two, scaling: two / one, peakRssMb: rss, latency: { rate, warmupSeconds: WARMUP_SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), p99WithWarmup: percentile(withWarmup, 99) } };
+results['cpu'] = cpu;
 mkdirSync(`${ROOT}bench/results`, { recursive: true });
 writeFileSync(`${ROOT}bench/results/pipeline-${run}.json`, `${JSON.stringify(results, null, 2)}\n`);
 await producer.disconnect();
