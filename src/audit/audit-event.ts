@@ -83,7 +83,91 @@ export interface SchemaAuditEvent {
   readonly by?: string;
 }
 
-export type AuditEvent = RecordAuditEvent | PolicyAuditEvent | SchemaAuditEvent;
+/**
+ * Audit v2 (`MASKER_AUDIT=chunk`, the default): instead of one event per record, one `chunk` event per
+ * transaction, plus a `plan` event the first time a worker uses a plan. Both commit in the same transaction
+ * as the records they describe. docs/audit.md is the format reference.
+ */
+export const AUDIT_V2_SCHEMA_VERSION = 'masker.audit/v2';
+
+/** Audit modes: `chunk` (v2, default) or `record` (v1: one event per source record, unchanged). */
+export type AuditMode = 'chunk' | 'record';
+
+/** The name of the header carrying the plan hash on every record masked in `chunk` mode (lineage). */
+export const PLAN_HEADER = 'masker.plan';
+
+/**
+ * What masked a record: the route's policy (version, sha256, disabled rules), the writer and target schema
+ * ids of its value (and key), the key id, and every field decision the plan holds. `plan` is a hash of all
+ * of it, so the same hash always means the same content: a worker may write a plan event more than once
+ * (each worker the first time it uses the plan), never two different ones under one hash.
+ */
+export interface PlanAuditEvent {
+  readonly schema: typeof AUDIT_V2_SCHEMA_VERSION;
+  readonly type: 'plan';
+  /** `plan:<hash>`. */
+  readonly id: string;
+  readonly time: string;
+  readonly route: string;
+  /** 16 hex digits: the first 64 bits of the SHA-256 of this event's content (all but id, time and plan). */
+  readonly plan: string;
+  readonly source: { readonly topic: string };
+  readonly target: { readonly topic: string };
+  /** Value schema ids; null for a key-only plan (a tombstone whose key is masked). */
+  readonly schemaId: { readonly source: number | null; readonly target: number | null };
+  readonly keySchemaId?: { readonly source: number; readonly target: number };
+  readonly policy: { readonly name: string; readonly version: number; readonly sha256: string; readonly disabledRules?: readonly string[] };
+  readonly keyId: string;
+  /**
+   * Every field decision of the plan (key fields prefixed `key:`). A record's optional fields that were null
+   * had nothing to mask; a v1 record event lists only the decisions applied to its own values.
+   */
+  readonly fields: readonly FieldAudit[];
+}
+
+/** A record of a chunk that is not a plain masked one. */
+export interface ChunkEntry {
+  readonly offset: string;
+  readonly outcome: RecordOutcome;
+  readonly error?: { readonly code: string; readonly message: string };
+  /** The first record this worker masked with this writer schema id. */
+  readonly newSchema?: boolean;
+  readonly detections?: readonly DetectionAudit[];
+}
+
+/** Consecutive records (in offset order) masked by one plan; records in between without a plan are in `entries`. */
+export interface PlanRun {
+  readonly plan: string;
+  readonly firstOffset: string;
+  readonly lastOffset: string;
+  /** Records of the run masked by this plan. */
+  readonly records: number;
+}
+
+/**
+ * One per transaction: the source records from `firstOffset` to `lastOffset` (inclusive) of one partition.
+ * Every consumed source offset lies in exactly one committed chunk event of its route (offsets Kafka never
+ * delivers, such as transaction markers, may lie inside a range or between two ranges).
+ */
+export interface ChunkAuditEvent {
+  readonly schema: typeof AUDIT_V2_SCHEMA_VERSION;
+  readonly type: 'chunk';
+  /** `<topic>:<partition>:<firstOffset>-<lastOffset>`. */
+  readonly id: string;
+  readonly time: string;
+  readonly route: string;
+  readonly source: { readonly topic: string; readonly partition: number; readonly firstOffset: string; readonly lastOffset: string };
+  readonly target: { readonly topic: string };
+  readonly records: number;
+  readonly outcomes: { readonly masked: number; readonly quarantined: number; readonly tombstone: number };
+  readonly plans: readonly PlanRun[];
+  /** Records that are not plain masked ones: quarantined, tombstones, first of a new schema, with detections. */
+  readonly entries: readonly ChunkEntry[];
+  /** Set when the chunk came through `masker replay` (every record of it was re-masked). */
+  readonly replayed?: boolean;
+}
+
+export type AuditEvent = RecordAuditEvent | PolicyAuditEvent | SchemaAuditEvent | PlanAuditEvent | ChunkAuditEvent;
 
 /**
  * UTF-8 JSON of the event, byte for byte what JSON.stringify gives. A record event lists every masked path

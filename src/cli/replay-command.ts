@@ -120,6 +120,7 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
       auditTopic: env.MASKER_AUDIT_TOPIC,
       quarantineTopic: env.MASKER_QUARANTINE_TOPIC,
       maxRecordBytes: env.MASKER_MAX_RECORD_BYTES,
+      auditMode: env.MASKER_AUDIT,
       ...(rate === undefined ? {} : { rate }),
       onProgress: (done, total) => progress.update(done, total),
       interrupted,

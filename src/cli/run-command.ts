@@ -76,6 +76,7 @@ export function registerRunCommand(program: Command): void {
           auditTopic: env.MASKER_AUDIT_TOPIC,
           quarantineTopic: env.MASKER_QUARANTINE_TOPIC,
           maxRecordBytes: env.MASKER_MAX_RECORD_BYTES,
+          auditMode: env.MASKER_AUDIT,
           maxBatchRecords: env.MASKER_BATCH_RECORDS,
           partitionConcurrency: env.MASKER_PARTITION_CONCURRENCY,
           sessionTimeoutMs: env.MASKER_SESSION_TIMEOUT_MS,

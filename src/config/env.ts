@@ -32,7 +32,6 @@ export const envSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Interface the metrics/health server binds. Default 127.0.0.1; use 0.0.0.0 in containers. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  /** Consumer group id of the workers. Default `masker`. */
   /**
    * Without REDIS_URL: the schema-change guard's approvals file (default `<policies folder>/.schema-approvals.state`).
    * Point it at a writable volume when the policies folder is read-only (a ConfigMap mount).
@@ -40,9 +39,15 @@ export const envSchema = z.object({
   MASKER_SCHEMA_APPROVALS_FILE: z.string().min(1).optional(),
   /** Seconds between `masker run`'s per-route status lines (committed, quarantined, lag); 0 turns them off. */
   MASKER_STATUS_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
+  /** Consumer group id of the workers. Default `masker`. */
   MASKER_GROUP_ID: z.string().min(1).default('masker'),
   /** Audit topic (target cluster). Default `masker.audit`. */
   MASKER_AUDIT_TOPIC: z.string().min(1).default('masker.audit'),
+  /**
+   * `chunk` (audit v2, default): one chunk event per transaction, a plan event per plan first used, a
+   * `masker.plan` lineage header on each masked record. `record`: v1, one event per source record (docs/audit.md).
+   */
+  MASKER_AUDIT: z.enum(['chunk', 'record']).default('chunk'),
   /** Quarantine topic (SOURCE cluster: it receives raw records). Default `masker.quarantine`. */
   MASKER_QUARANTINE_TOPIC: z.string().min(1).default('masker.quarantine'),
   /** Records per transaction (per partition chunk). Default 500. */

@@ -1,6 +1,6 @@
 import type { IHeaders } from 'kafkajs';
 import type { InboundRecord } from '../kafka/transactional-loop.js';
-import type { AuditEvent, DetectionAudit, FieldAudit, RecordAuditEvent, RecordOutcome } from '../audit/audit-event.js';
+import type { DetectionAudit, FieldAudit, RecordAuditEvent, RecordOutcome } from '../audit/audit-event.js';
 import { AUDIT_SCHEMA_VERSION } from '../audit/audit-event.js';
 import type { Route } from '../config/routes.js';
 import { describeError, dispositionOf, MaskerError } from '../errors.js';
@@ -20,11 +20,41 @@ export interface OutboundRecord {
   readonly headers?: IHeaders;
 }
 
-/** What one source record turns into: exactly one of target / quarantine, and always one audit event. */
+/** Writer and target schema ids of one part of a record (null: no such part, or it was not masked). */
+export interface PartIds {
+  readonly sourceSchemaId: number | null;
+  readonly targetSchemaId: number | null;
+}
+
+/**
+ * What happened to one source record, for its audit (v1: one event of its own; v2: a line of its chunk's
+ * event). Key and value lists are kept apart: joining them (with `key:` prefixes) costs, and only a v1
+ * event needs it.
+ */
+export interface RecordFacts {
+  readonly record: SourceRecord;
+  readonly policy: ActivePolicy;
+  readonly outcome: RecordOutcome;
+  readonly value: PartIds;
+  /** Present when the key was masked. */
+  readonly key?: PartIds;
+  /** The compiled plans that masked the key and value (absent when quarantined; a null part was not masked). */
+  readonly plans?: { readonly key: CompiledPlan | null; readonly value: CompiledPlan | null };
+  /** Decisions applied to this record's values, and what the safety net found, per part. */
+  readonly keyFields: readonly FieldAudit[];
+  readonly valueFields: readonly FieldAudit[];
+  readonly keyDetections: readonly DetectionAudit[];
+  readonly valueDetections: readonly DetectionAudit[];
+  readonly error?: { readonly code: string; readonly message: string };
+  /** The first record this worker masked with this value writer schema id. */
+  readonly newSchema: boolean;
+}
+
+/** What one source record turns into: exactly one of target / quarantine, and the facts its audit needs. */
 export interface ProcessedRecord {
   readonly target?: OutboundRecord;
   readonly quarantine?: OutboundRecord;
-  readonly audit: AuditEvent;
+  readonly facts: RecordFacts;
 }
 
 export interface ProcessorSettings {
@@ -33,15 +63,15 @@ export interface ProcessorSettings {
   readonly replayed?: boolean;
 }
 
-interface MaskedPart {
+interface MaskedPart extends PartIds {
   readonly bytes: Buffer | null;
-  readonly sourceSchemaId: number | null;
-  readonly targetSchemaId: number | null;
+  readonly plan: CompiledPlan | null;
   readonly fields: readonly FieldAudit[];
   readonly detections: readonly DetectionAudit[];
 }
 
-const UNMASKED: Omit<MaskedPart, 'bytes'> = { sourceSchemaId: null, targetSchemaId: null, fields: [], detections: [] };
+const UNMASKED: Omit<MaskedPart, 'bytes'> = { sourceSchemaId: null, targetSchemaId: null, plan: null, fields: [], detections: [] };
+const NONE: readonly never[] = [];
 
 /** Header names masker adds to quarantined records (on the source cluster). */
 export const QUARANTINE_HEADERS = {
@@ -119,7 +149,6 @@ export class RecordProcessor {
   mask(record: SourceRecord, chunk: PreparedChunk): ProcessedRecord {
     const { policy } = chunk;
     const framed = chunk.frames.get(record);
-    const valueSchemaId = framed?.value !== undefined && 'frame' in framed.value ? framed.value.frame.schemaId : null;
     try {
       const where = whereOf(record);
       const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
@@ -129,20 +158,66 @@ export class RecordProcessor {
       if (framed === undefined) throw new MaskerError('MASKER_RECORD_SHAPE', `${where}: the record was not prepared with its chunk`);
       const key = this.maskKey(record, framed.key, chunk, where);
       const value = framed.value === undefined ? { ...UNMASKED, bytes: null } : this.maskPart(framed.value, 'value', chunk, `${where} value`);
-      const outcome: RecordOutcome = record.value === null ? 'tombstone' : 'masked';
       const headers = this.targetHeaders(record.headers);
-      const audit = this.audit(record, policy, outcome, value, key, [...prefixed('key', key.fields), ...value.fields], [...prefixed('key', key.detections), ...value.detections]);
-      return {
-        target: { key: key.bytes, value: value.bytes, ...(headers === undefined ? {} : { headers }) },
-        audit: this.firstOfSchema(value.sourceSchemaId) ? { ...audit, newSchema: true } : audit,
+      const facts: RecordFacts = {
+        record,
+        policy,
+        outcome: record.value === null ? 'tombstone' : 'masked',
+        value: { sourceSchemaId: value.sourceSchemaId, targetSchemaId: value.targetSchemaId },
+        ...(key.sourceSchemaId === null ? {} : { key: { sourceSchemaId: key.sourceSchemaId, targetSchemaId: key.targetSchemaId } }),
+        plans: { key: key.plan, value: value.plan },
+        keyFields: key.fields,
+        valueFields: value.fields,
+        keyDetections: key.detections,
+        valueDetections: value.detections,
+        newSchema: this.firstOfSchema(value.sourceSchemaId),
       };
+      return { target: { key: key.bytes, value: value.bytes, ...(headers === undefined ? {} : { headers }) }, facts };
     } catch (err) {
       const error = describeError(err);
+      const valueSchemaId = framed?.value !== undefined && 'frame' in framed.value ? framed.value.frame.schemaId : null;
       return {
         quarantine: { key: record.key, value: record.value, headers: this.quarantineHeaders(record, error.code) },
-        audit: this.audit(record, policy, 'quarantined', { sourceSchemaId: valueSchemaId, targetSchemaId: null }, undefined, [], quarantinedDetection(err), error),
+        facts: {
+          record,
+          policy,
+          outcome: 'quarantined',
+          value: { sourceSchemaId: valueSchemaId, targetSchemaId: null },
+          keyFields: NONE,
+          valueFields: NONE,
+          keyDetections: NONE,
+          valueDetections: quarantinedDetection(err),
+          error,
+          newSchema: false,
+        },
       };
     }
+  }
+
+  /** The v1 audit event of one processed record (`MASKER_AUDIT=record`). */
+  recordAuditEvent(facts: RecordFacts): RecordAuditEvent {
+    const { record, policy, outcome, key, error } = facts;
+    const fields = facts.keyFields.length === 0 ? facts.valueFields : [...prefixed('key', facts.keyFields), ...facts.valueFields];
+    const detections = facts.keyDetections.length === 0 ? facts.valueDetections : [...prefixed('key', facts.keyDetections), ...facts.valueDetections];
+    return {
+      schema: AUDIT_SCHEMA_VERSION,
+      type: 'record',
+      id: `${record.topic}:${record.partition}:${record.offset}`,
+      time: new Date().toISOString(),
+      route: this.route.name,
+      source: { topic: record.topic, partition: record.partition, offset: record.offset },
+      target: outcome === 'quarantined' ? null : { topic: this.route.target.topic },
+      schemaId: { source: facts.value.sourceSchemaId, target: facts.value.targetSchemaId },
+      ...(key?.sourceSchemaId == null ? {} : { keySchemaId: { source: key.sourceSchemaId, target: key.targetSchemaId } }),
+      policy: policyAudit(policy),
+      keyId: this.keys.active.id,
+      outcome,
+      fields,
+      ...(detections.length === 0 ? {} : { detections }),
+      ...(error === undefined ? {} : { error }),
+      ...(this.settings.replayed === true ? { replayed: true } : {}),
+      ...(facts.newSchema ? { newSchema: true } : {}),
+    };
   }
 
   /** A writer schema of one part: schema, held paths, plan, target id — or the error its records get. */
@@ -194,7 +269,7 @@ export class RecordProcessor {
     if ('error' in resolved.target) throw resolved.target.error;
     const targetSchemaId = resolved.target.id;
     writeHeader(masked.bytes, targetSchemaId);
-    return { bytes: masked.bytes, sourceSchemaId: frame.schemaId, targetSchemaId, fields: masked.fields, detections: masked.detections };
+    return { bytes: masked.bytes, sourceSchemaId: frame.schemaId, targetSchemaId, plan: resolved.plan, fields: masked.fields, detections: masked.detections };
   }
 
   /** The target id, or the error registering it (retry errors are thrown: the chunk is retried). */
@@ -243,42 +318,16 @@ export class RecordProcessor {
       [QUARANTINE_HEADERS.offset]: record.offset,
     };
   }
+}
 
-  private audit(
-    record: SourceRecord,
-    policy: ActivePolicy,
-    outcome: RecordOutcome,
-    value: Pick<MaskedPart, 'sourceSchemaId' | 'targetSchemaId'>,
-    key: MaskedPart | undefined,
-    fields: readonly FieldAudit[],
-    detections: readonly DetectionAudit[],
-    error?: { code: string; message: string },
-  ): RecordAuditEvent {
-    return {
-      schema: AUDIT_SCHEMA_VERSION,
-      type: 'record',
-      id: `${record.topic}:${record.partition}:${record.offset}`,
-      time: new Date().toISOString(),
-      route: this.route.name,
-      source: { topic: record.topic, partition: record.partition, offset: record.offset },
-      target: outcome === 'quarantined' ? null : { topic: this.route.target.topic },
-      schemaId: { source: value.sourceSchemaId, target: value.targetSchemaId },
-      ...(key?.sourceSchemaId == null ? {} : { keySchemaId: { source: key.sourceSchemaId, target: key.targetSchemaId } }),
-      policy: {
-        name: policy.name,
-        version: policy.version,
-        sha256: policy.sha256,
-        // Toggles do not bump the version: name the rules that were off, so a weakened record is visible.
-        ...(policy.disabledRules.size === 0 ? {} : { disabledRules: [...policy.disabledRules].sort() }),
-      },
-      keyId: this.keys.active.id,
-      outcome,
-      fields,
-      ...(detections.length === 0 ? {} : { detections }),
-      ...(error === undefined ? {} : { error }),
-      ...(this.settings.replayed === true ? { replayed: true } : {}),
-    };
-  }
+/** The policy as audit events name it. Toggles do not bump the version: the rules that were off are named. */
+export function policyAudit(policy: ActivePolicy): NonNullable<RecordAuditEvent['policy']> {
+  return {
+    name: policy.name,
+    version: policy.version,
+    sha256: policy.sha256,
+    ...(policy.disabledRules.size === 0 ? {} : { disabledRules: [...policy.disabledRules].sort() }),
+  };
 }
 
 function whereOf(record: SourceRecord): string {
@@ -301,7 +350,8 @@ function framePart(payload: Buffer, where: string, isKey: boolean): FramedPart {
   }
 }
 
-function prefixed<T extends { readonly path: string }>(prefix: string, entries: readonly T[]): T[] {
+/** Entries with their paths prefixed (`key:`), for the key part of a record. */
+export function prefixed<T extends { readonly path: string }>(prefix: string, entries: readonly T[]): T[] {
   return entries.map((f) => ({ ...f, path: `${prefix}:${f.path}` }));
 }
 

@@ -120,6 +120,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       return inRange.length === 0 ? [] : handler.handle(inRange);
     },
     onCommit: (info) => {
+      handler.committed(info.partition, info.lastOffset);
       position.set(info.partition, BigInt(info.lastOffset) + 1n);
       // A range that ends on a transaction marker never delivers its last offset: caught up is done too.
       const bound = bounds.get(info.partition);

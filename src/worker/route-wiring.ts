@@ -1,3 +1,4 @@
+import type { AuditMode } from '../audit/audit-event.js';
 import type { Route } from '../config/routes.js';
 import type { KeyRing } from '../masking/keys.js';
 import type { Logger } from '../observability/logger.js';
@@ -20,6 +21,8 @@ export interface RouteWiring {
   readonly metrics?: MaskerMetrics;
   /** The schema-change guard, started, covering the routes (absent: no leaf is ever held). */
   readonly schemaGuard?: SchemaGuard;
+  /** MASKER_AUDIT: `chunk` (v2, default) or `record` (v1). */
+  readonly auditMode?: AuditMode;
 }
 
 export interface RouteHandlerExtras {
@@ -42,5 +45,6 @@ export function routeHandlerOptions(wiring: RouteWiring, route: Route, extras: R
     ...(wiring.metrics === undefined ? {} : { metrics: wiring.metrics }),
     ...(wiring.schemaGuard === undefined ? {} : { schemaGuard: wiring.schemaGuard }),
     ...(extras.onQuarantined === undefined ? {} : { onQuarantined: extras.onQuarantined }),
+    ...(wiring.auditMode === undefined ? {} : { auditMode: wiring.auditMode }),
   };
 }

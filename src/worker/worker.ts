@@ -69,8 +69,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     onCommit: (info) => {
       options.metrics?.batchSeconds.observe({ route: handlers.get(info.topic)?.route.name ?? info.topic }, info.seconds);
       options.metrics?.consumerLag.set({ topic: info.topic, partition: String(info.partition) }, info.lag);
-      const route = handlers.get(info.topic)?.route.name;
-      if (route !== undefined) status.committed(route, info);
+      const handler = handlers.get(info.topic);
+      handler?.committed(info.partition, info.lastOffset);
+      if (handler !== undefined) status.committed(handler.route.name, info);
       options.onCommit?.(info);
     },
     handler: async (records) => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { RecordAuditEvent } from '../../../src/audit/audit-event.js';
 import { parseRoute, type Route } from '../../../src/config/routes.js';
 import { parseKeyRing } from '../../../src/config/secrets.js';
 import { MaskerError } from '../../../src/errors.js';
@@ -90,10 +89,10 @@ describe('RecordProcessor: resolve once per chunk, then mask synchronously', () 
       expect(maskedKey.email).not.toBe('jane@acme.com');
     }
     // The same email in key and value pseudonymises alike (domain person): joins survive.
-    const audit = results[0]!.audit as RecordAuditEvent;
+    const audit = p.recordAuditEvent(results[0]!.facts);
     expect(audit.fields.map((f) => f.path)).toEqual(['key:email', 'email']);
     expect(audit.newSchema).toBe(true);
-    expect((results[1]!.audit as RecordAuditEvent).newSchema).toBeUndefined();
+    expect(p.recordAuditEvent(results[1]!.facts).newSchema).toBeUndefined();
   });
 
   it('quarantines only the records of a schema that cannot be resolved, and the ones not in wire format', async () => {
@@ -103,8 +102,8 @@ describe('RecordProcessor: resolve once per chunk, then mask synchronously', () 
     const notFramed = record(Buffer.from('plain text'));
     const good = record(body('a@x.org'));
     const chunk = await p.prepare([unknown, notFramed, good], policy);
-    expect((p.mask(unknown, chunk).audit as RecordAuditEvent).error?.code).toBe('MASKER_SCHEMA_NOT_FOUND');
-    expect((p.mask(notFramed, chunk).audit as RecordAuditEvent).error?.code).toBe('MASKER_WIRE_FORMAT');
+    expect(p.mask(unknown, chunk).facts.error?.code).toBe('MASKER_SCHEMA_NOT_FOUND');
+    expect(p.mask(notFramed, chunk).facts.error?.code).toBe('MASKER_WIRE_FORMAT');
     expect(p.mask(unknown, chunk).quarantine?.value).toEqual(unknown.value);
     expect(p.mask(good, chunk).target).toBeDefined();
   });
@@ -126,11 +125,11 @@ describe('RecordProcessor: resolve once per chunk, then mask synchronously', () 
     expect(dropped.mask(r2, await dropped.prepare([r2], policy)).target?.key).toBeNull();
     const masking = processor(lookup);
     const r3 = record(body('a@x.org'), raw);
-    expect((masking.mask(r3, await masking.prepare([r3], policy)).audit as RecordAuditEvent).error?.code).toBe('MASKER_KEY_FORMAT');
+    expect(masking.mask(r3, await masking.prepare([r3], policy)).facts.error?.code).toBe('MASKER_KEY_FORMAT');
     const tombstone = record(null);
     const out = masking.mask(tombstone, await masking.prepare([tombstone], policy));
     expect(out.target?.value).toBeNull();
-    expect((out.audit as RecordAuditEvent).outcome).toBe('tombstone');
+    expect(out.facts.outcome).toBe('tombstone');
   });
 
   it('never puts a value in an audit event or error', async () => {
@@ -139,7 +138,7 @@ describe('RecordProcessor: resolve once per chunk, then mask synchronously', () 
     const corrupt = record(writeFrame(7, Buffer.from([2, 0xff, 0xff])));
     const r = record(body('secret.person@x.org', 'SSN 078-05-1120'));
     const chunk = await p.prepare([corrupt, r], policy);
-    const text = JSON.stringify([p.mask(corrupt, chunk).audit, p.mask(r, chunk).audit]);
+    const text = JSON.stringify([p.recordAuditEvent(p.mask(corrupt, chunk).facts), p.recordAuditEvent(p.mask(r, chunk).facts)]);
     expect(text).not.toContain('secret.person');
     expect(text).not.toContain('078-05-1120');
     expect(text).toContain('MASKER_DECODE');
