@@ -1,7 +1,9 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAN_HEADER } from '../../src/audit/audit-event.js';
 import { MaskerMetrics } from '../../src/observability/metrics.js';
 import { readFrame } from '../../src/registry/wire-format.js';
+import { readAudit } from './support/audit.js';
 import { consumeAll, createTopics, testKafka, testRegistry, unique } from './support/services.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
 
@@ -130,7 +132,7 @@ describe('walking skeleton: one route end to end on real Kafka + registry', () =
       expect(key.email).not.toBe(original.email);
       // Same input, same key, same domain: the key's email and the value's email pseudonymise alike (joins survive).
       expect(key.email).toBe(masked.email);
-      expect(Object.keys(message.headers)).toEqual(['trace-id']);
+      expect(Object.keys(message.headers)).toEqual(['trace-id', PLAN_HEADER]);
     }
     const bytes = Buffer.concat(out.flatMap((m) => [m.key ?? Buffer.alloc(0), m.value ?? Buffer.alloc(0)])).toString('latin1');
     for (const raw of RAW_VALUES) expect(bytes).not.toContain(raw);
@@ -145,27 +147,32 @@ describe('walking skeleton: one route end to end on real Kafka + registry', () =
     expect(key.email).not.toBe('gone@example.org');
   });
 
-  it('writes exactly one audit event per record, with no raw value in it', async () => {
-    const audit = await consumeAll(kafka, pipeline.auditTopic, customers.length + 1);
-    expect(audit).toHaveLength(customers.length + 1);
-    const events = audit.map((m) => JSON.parse(m.value!.toString('utf8')) as Record<string, unknown>);
-    expect(new Set(events.map((e) => e['id'])).size).toBe(customers.length + 1);
-    expect(events.filter((e) => e['outcome'] === 'masked')).toHaveLength(customers.length);
-    expect(events.filter((e) => e['outcome'] === 'tombstone')).toHaveLength(1);
-    const first = events[0]!;
-    expect(first).toMatchObject({
-      type: 'record',
-      route: 'customers',
-      source: { topic: source, partition: 0, offset: '0' },
-      target: { topic: target },
-      schemaId: { source: valueId },
-      policy: { name: 'it-skeleton', version: 1 },
-      keyId: 'default',
-    });
-    const paths = (first['fields'] as { path: string; action: string }[]).map((f) => f.path).sort();
+  it('audits every record exactly once (chunk events naming their plan), with no raw value in it', async () => {
+    const audit = await readAudit(kafka, pipeline.auditTopic, customers.length + 1);
+    expect(audit.records).toHaveLength(customers.length + 1);
+    expect(new Set(audit.records.map((r) => r.offset)).size).toBe(customers.length + 1);
+    expect(audit.records.filter((r) => r.outcome === 'masked')).toHaveLength(customers.length);
+    expect(audit.records.filter((r) => r.outcome === 'tombstone')).toHaveLength(1);
+    const chunk = audit.events.find((e) => e.type === 'chunk');
+    expect(chunk).toMatchObject({ schema: 'masker.audit/v2', route: 'customers', source: { topic: source, partition: 0, firstOffset: '0' }, target: { topic: target } });
+    const first = audit.records[0]!;
+    expect(first).toMatchObject({ route: 'customers', offset: '0', newSchema: true, schemaId: { source: valueId }, policy: { name: 'it-skeleton', version: 1 } });
+    const plan = audit.index.plan(first.planHash!);
+    expect(plan).toMatchObject({ type: 'plan', route: 'customers', keyId: 'default', target: { topic: target } });
+    const paths = first.fields!.map((f) => f.path);
     expect(paths).toEqual(expect.arrayContaining(['name', 'email', 'address.street', 'key:email']));
-    const text = audit.map((m) => m.value!.toString('utf8')).join('\n');
-    for (const raw of RAW_VALUES) expect(text).not.toContain(raw);
+    for (const raw of RAW_VALUES) expect(audit.text).not.toContain(raw);
+  });
+
+  it('marks each masked record with its plan (lineage header)', async () => {
+    const out = await consumeAll(kafka, target, customers.length + 1);
+    const audit = await readAudit(kafka, pipeline.auditTopic, customers.length + 1);
+    const used = new Set(audit.records.flatMap((r) => (r.planHash === undefined ? [] : [r.planHash])));
+    for (const m of out) {
+      const hash = m.headers[PLAN_HEADER]?.toString();
+      expect(used.has(hash!)).toBe(true);
+      expect(audit.index.plan(hash!)).toBeDefined();
+    }
   });
 
   it('counts records and masked fields in the Prometheus metrics, with no value in them', async () => {

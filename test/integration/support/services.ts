@@ -107,12 +107,19 @@ export interface ConsumedMessage {
 }
 
 /**
- * Reads a topic from the beginning (read committed) until `count` messages arrived or the deadline passed.
- * After reaching `count` it keeps reading for `settleMs` to catch unexpected extra messages (duplicates).
+ * Reads a topic from the beginning (read committed) until `count` messages arrived (or `until` says it has
+ * read enough) or the deadline passed. Then it keeps reading for `settleMs` to catch unexpected extra
+ * messages (duplicates).
  */
-export async function consumeAll(kafka: Kafka, topic: string, count: number, options: { timeoutMs?: number; settleMs?: number } = {}): Promise<ConsumedMessage[]> {
+export async function consumeAll(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  options: { timeoutMs?: number; settleMs?: number; until?: (messages: readonly ConsumedMessage[]) => boolean } = {},
+): Promise<ConsumedMessage[]> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const settleMs = options.settleMs ?? 1_000;
+  const done = options.until ?? ((m: readonly ConsumedMessage[]) => m.length >= count);
   const consumer = kafka.consumer({ groupId: unique('masker-test-reader'), readUncommitted: false, maxWaitTimeInMs: 250 });
   const messages: ConsumedMessage[] = [];
   await consumer.connect();
@@ -124,7 +131,7 @@ export async function consumeAll(kafka: Kafka, topic: string, count: number, opt
       void consumer.run({
         eachMessage: async ({ partition, message }) => {
           messages.push({ partition, offset: message.offset, key: message.key ?? null, value: message.value ?? null, headers: message.headers ?? {} });
-          if (messages.length >= count && settle === undefined) {
+          if (settle === undefined && done(messages)) {
             settle = setTimeout(() => { clearTimeout(deadline); resolve(); }, settleMs);
           }
         },

@@ -1,0 +1,63 @@
+import type { Kafka } from 'kafkajs';
+import type { AuditEvent, ChunkAuditEvent } from '../../../src/audit/audit-event.js';
+import { AuditIndex, parseAuditEvent, type AuditedRecord } from '../../../src/audit/audit-index.js';
+import { consumeAll, type ConsumedMessage } from './services.js';
+
+/** An audit topic as read by a test: its events, the index over them, and one view per audited source record. */
+export interface AuditRead {
+  readonly messages: readonly ConsumedMessage[];
+  readonly events: readonly AuditEvent[];
+  readonly index: AuditIndex;
+  /** Every source record the record (v1) and chunk (v2) events account for, by topic, partition and offset. */
+  readonly records: readonly AuditedRecord[];
+  /** All the audit text: what tests search for values that must never be there. */
+  readonly text: string;
+}
+
+/** Source records the events account for: a v1 record event is one, a v2 chunk event its `records`. */
+export function accountedRecords(events: readonly AuditEvent[]): number {
+  let n = 0;
+  for (const e of events) n += e.type === 'record' ? 1 : e.type === 'chunk' ? e.records : 0;
+  return n;
+}
+
+export function auditEvents(messages: readonly ConsumedMessage[]): AuditEvent[] {
+  return messages.map((m) => {
+    const parsed = parseAuditEvent(m.value);
+    if ('problem' in parsed) throw new Error(`audit message at offset ${m.offset}: ${parsed.problem}`);
+    return parsed.event;
+  });
+}
+
+/**
+ * Reads the audit topic until its events account for `records` source records (then `settleMs` more, to
+ * catch duplicates), whichever audit mode wrote it.
+ */
+export async function readAudit(kafka: Kafka, topic: string, records: number, options: { timeoutMs?: number; settleMs?: number } = {}): Promise<AuditRead> {
+  const messages = await consumeAll(kafka, topic, 0, { ...options, until: (m) => accountedRecords(auditEvents(m)) >= records });
+  return auditOf(messages);
+}
+
+export function auditOf(messages: readonly ConsumedMessage[]): AuditRead {
+  const events = auditEvents(messages);
+  const index = new AuditIndex();
+  for (const e of events) index.add(e);
+  const records: AuditedRecord[] = [];
+  for (const e of events) {
+    if (e.type === 'record') records.push(index.find(e.source.topic, e.source.partition, BigInt(e.source.offset))!);
+    if (e.type === 'chunk') records.push(...expand(index, e));
+  }
+  return { messages, events, index, records, text: messages.map((m) => m.value?.toString('utf8') ?? '').join('\n') };
+}
+
+/** A chunk's records, one per offset: test sources are written without transactions, so a chunk's offsets are contiguous. */
+function expand(index: AuditIndex, chunk: ChunkAuditEvent): AuditedRecord[] {
+  const first = BigInt(chunk.source.firstOffset);
+  const last = BigInt(chunk.source.lastOffset);
+  if (last - first + 1n !== BigInt(chunk.records)) {
+    throw new Error(`chunk ${chunk.id}: ${chunk.records} records in ${last - first + 1n} offsets (a source written with transactions?)`);
+  }
+  const out: AuditedRecord[] = [];
+  for (let at = first; at <= last; at++) out.push(index.find(chunk.source.topic, chunk.source.partition, at)!);
+  return out;
+}
