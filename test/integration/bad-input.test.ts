@@ -1,6 +1,8 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAN_HEADER, type AuditMode } from '../../src/audit/audit-event.js';
 import { QUARANTINE_HEADERS } from '../../src/worker/record-processor.js';
+import { readAudit } from './support/audit.js';
 import { consumeAll, createTopics, testKafka, testRegistry, unique } from './support/services.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
 
@@ -39,7 +41,8 @@ function frame(schemaId: number, body: Buffer): Buffer {
   return Buffer.concat([header, body]);
 }
 
-describe('bad input never reaches the target and is audited with an error code', () => {
+// Audit v2 (chunk events, the default) and v1 (one record event per source record, MASKER_AUDIT=record).
+describe.each<AuditMode>(['chunk', 'record'])('bad input never reaches the target and is audited with an error code (audit %s)', (auditMode) => {
   const kafka = testKafka();
   const registry = testRegistry();
   const source = unique('it.prod.bad');
@@ -86,6 +89,7 @@ describe('bad input never reaches the target and is audited with an error code',
       route: { name: 'bad-input', source: { topic: source }, target: { topic: target }, policy: 'it-bad' },
       policiesDir: policyFolder({ apiVersion: 'masker/v1', kind: 'MaskingPolicy', name: 'it-bad', rules: [] }),
       maxRecordBytes: MAX_RECORD_BYTES,
+      auditMode,
     });
   });
 
@@ -93,12 +97,17 @@ describe('bad input never reaches the target and is audited with an error code',
     await pipeline?.dispose();
   });
 
-  it('publishes only the acceptable records, masked, without headers, and nothing raw', async () => {
+  it('publishes only the acceptable records, masked, without headers (but the lineage one in chunk mode), and nothing raw', async () => {
     const accepted = cases.filter((c) => c.code === null);
     const out = await consumeAll(kafka, target, accepted.length, { settleMs: 2_000 });
     expect(out).toHaveLength(accepted.length);
     for (const message of out) {
-      expect(message.headers).toEqual({});
+      // The source's headers are dropped; audit v2 adds the plan hash (16 hex digits, never a value).
+      if (auditMode === 'record') expect(message.headers).toEqual({});
+      else {
+        expect(Object.keys(message.headers)).toEqual([PLAN_HEADER]);
+        expect(message.headers[PLAN_HEADER]?.toString()).toMatch(/^[0-9a-f]{16}$/);
+      }
       if (message.value !== null) {
         const masked = (await registry.decode(message.value)) as { id: number; email: string };
         expect(masked.id).toBe(7);
@@ -109,23 +118,30 @@ describe('bad input never reaches the target and is audited with an error code',
     expect(bytes.includes(SECRET_EMAIL)).toBe(false);
   });
 
-  it('audits every record; the bad ones as quarantined with the right code and no value', async () => {
-    const audit = await consumeAll(kafka, pipeline.auditTopic, cases.length);
-    expect(audit).toHaveLength(cases.length);
-    const events = audit.map((m) => JSON.parse(m.value!.toString('utf8')) as { outcome: string; source: { offset: string }; error?: { code: string }; target: unknown });
+  it('audits every record exactly once; the bad ones as quarantined with the right code and no value', async () => {
+    const audit = await readAudit(kafka, pipeline.auditTopic, cases.length);
+    expect(audit.records).toHaveLength(cases.length);
+    expect(new Set(audit.records.map((r) => r.offset)).size).toBe(cases.length);
+    expect(audit.events.filter((e) => e.type === 'record' || e.type === 'chunk').every((e) => e.type === (auditMode === 'record' ? 'record' : 'chunk'))).toBe(true);
+    if (auditMode === 'record') expect(audit.events.filter((e) => e.type === 'record')).toHaveLength(cases.length);
     for (const [i, c] of cases.entries()) {
-      const event = events.find((e) => e.source.offset === String(i));
-      expect(event, c.label).toBeDefined();
+      const record = audit.records.find((r) => r.offset === String(i));
+      expect(record, c.label).toBeDefined();
       if (c.code === null) {
-        expect(event!.outcome, c.label).toBe(c.outcome);
+        expect(record!.outcome, c.label).toBe(c.outcome);
+        expect(record!.error, c.label).toBeUndefined();
       } else {
-        expect(event!.outcome, c.label).toBe('quarantined');
-        expect(event!.error?.code, c.label).toBe(c.code);
-        expect(event!.target, c.label).toBeNull();
+        expect(record!.outcome, c.label).toBe('quarantined');
+        expect(record!.error?.code, c.label).toBe(c.code);
+        // Nothing reached the target: no plan masked it (v2), no target in its event (v1).
+        expect(record!.planHash, c.label).toBeUndefined();
+        if (auditMode === 'record') {
+          const event = audit.events.find((e) => e.type === 'record' && e.source.offset === String(i));
+          expect(event, c.label).toMatchObject({ target: null });
+        }
       }
     }
-    const text = audit.map((m) => m.value!.toString('utf8')).join('\n');
-    expect(text).not.toContain(SECRET_EMAIL);
+    expect(audit.text).not.toContain(SECRET_EMAIL);
   });
 
   it('sends the bad records, raw and unchanged, to the quarantine topic with the error code in a header', async () => {

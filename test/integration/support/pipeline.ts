@@ -7,6 +7,7 @@ import { parseKeyRing } from '../../../src/config/secrets.js';
 import { createKafka } from '../../../src/kafka/client.js';
 import { shadowTopic } from '../../../src/kafka/cross-cluster.js';
 import { createLogger } from '../../../src/observability/logger.js';
+import type { AuditMode } from '../../../src/audit/audit-event.js';
 import type { MaskerMetrics } from '../../../src/observability/metrics.js';
 import type { PolicyProvider } from '../../../src/policy/active-policy.js';
 import { FilePolicyStore } from '../../../src/policy/file-policy-store.js';
@@ -52,6 +53,8 @@ export async function startTestPipeline(options: {
   targetBrokers?: string[];
   /** Registry where masked schemas are registered (MASKER_TEST_TARGET_REGISTRY_URL). Default: the source one. */
   targetRegistryUrl?: string;
+  /** `chunk` (v2, the default) or `record` (v1: one audit event per source record). */
+  auditMode?: AuditMode;
 }): Promise<TestPipeline> {
   const { brokers } = endpoints();
   const registryUrl = options.registryUrl ?? endpoints().registryUrl;
@@ -78,6 +81,7 @@ export async function startTestPipeline(options: {
     maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     ...(options.maxBatchRecords === undefined ? {} : { maxBatchRecords: options.maxBatchRecords }),
+    ...(options.auditMode === undefined ? {} : { auditMode: options.auditMode }),
     logger,
   });
   return {
