@@ -13,6 +13,8 @@
  *
  *   npm run bench:pipeline                         # 20k records, ~2 min
  *   BENCH_STEPS=copy,run,replay npm run bench:pipeline   # only some steps: copy run nonet two replay latency
+ *   BENCH_COMPARE_ROOT=/tmp/other-checkout npm run bench:pipeline   # (a) and (b) also from another built checkout
+ *       (dist/ and .bench-build/ built, e.g. before/after a change or a node_modules patch), alternating
  *   BENCH_RECORDS=100000 BENCH_LATENCY_SECONDS=20 npm run bench:pipeline
  *   BENCH_MASKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:pipeline   # profile every worker process (copy, run, replay: pids are printed)
  *   BENCH_LATENCY_BATCH=100 npm run bench:pipeline     # MASKER_BATCH_RECORDS of the latency run (default 500)
@@ -43,6 +45,8 @@ function repoRoot(): string {
   }
 }
 const ROOT = repoRoot();
+/** Another checkout (built) whose copy and masker run alternate with ours: a before/after in one run. */
+const COMPARE_ROOT = process.env['BENCH_COMPARE_ROOT'] === undefined ? undefined : `${process.env['BENCH_COMPARE_ROOT'].replace(/\/$/, '')}/`;
 const STEPS = new Set((process.env['BENCH_STEPS'] ?? 'copy,run,nonet,two,replay,latency').split(','));
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 20_000);
 const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 8);
@@ -146,6 +150,15 @@ async function measure(groupId: string, topic: string, total: number, workers: r
     broker: cpuSeconds(brokerPid()),
   });
   let first: { at: number; count: number; cpu: { workers: number; broker: number } } | undefined;
+  // Reads the workers' CPU between polls too: a process that exits right after its last commit (masker
+  // replay) is then counted up to its last 20 ms, even when a poll of the group's offsets is slow.
+  const sampler = setInterval(() => { for (const w of workers) cpuSeconds(w.pid); }, 20);
+  try {
+    return await poll();
+  } finally {
+    clearInterval(sampler);
+  }
+  async function poll(): Promise<Measured> {
   for (;;) {
     const count = await committed(groupId, topic);
     const now = performance.now();
@@ -163,6 +176,7 @@ async function measure(groupId: string, topic: string, total: number, workers: r
     }
     if (Date.now() > end) throw new Error(`${topic}: ${count}/${total} committed before the deadline`);
     await new Promise((r) => setTimeout(r, 50));
+  }
   }
 }
 
@@ -189,8 +203,8 @@ function maskerEnv(extraEnv: Record<string, string>): Record<string, string> {
   };
 }
 
-function startMasker(routeDir: string, groupId: string, extraEnv: Record<string, string> = {}, policies = 'policies'): ChildProcess {
-  return spawn(process.execPath, [...workerNodeArgs, `${ROOT}bin/masker.js`, 'run', '--routes', routeDir, '--policies', join(config, policies)], {
+function startMasker(routeDir: string, groupId: string, extraEnv: Record<string, string> = {}, policies = 'policies', root = ROOT): ChildProcess {
+  return spawn(process.execPath, [...workerNodeArgs, `${root}bin/masker.js`, 'run', '--routes', routeDir, '--policies', join(config, policies)], {
     env: maskerEnv({ MASKER_GROUP_ID: groupId, ...extraEnv }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -227,8 +241,9 @@ function replayGroup(child: ChildProcess): Promise<string> {
 }
 
 /** The baseline runs compiled too (.bench-build/bench/pipeline/copy-worker.js, next to this file). */
-function startCopy(source: string, target: string, groupId: string): ChildProcess {
-  return spawn(process.execPath, [...workerNodeArgs, fileURLToPath(new URL('./copy-worker.js', import.meta.url)), source, target, groupId], {
+function startCopy(source: string, target: string, groupId: string, root = ROOT): ChildProcess {
+  const worker = root === ROOT ? fileURLToPath(new URL('./copy-worker.js', import.meta.url)) : `${root}.bench-build/bench/pipeline/copy-worker.js`;
+  return spawn(process.execPath, [...workerNodeArgs, worker, source, target, groupId], {
     env: { ...process.env, KAFKA_BROKERS: BROKERS.join(',') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -279,6 +294,14 @@ if (STEPS.has('copy')) {
   await stop(children);
   results['baseline'] = cpu['baseline'].rate;
   log(`(a) plain kafkajs EOS copy:     ${Math.round(cpu['baseline'].rate)} records/s  ${describe(cpu['baseline'])}  ${pids(children)}`);
+  if (COMPARE_ROOT !== undefined) {
+    const otherGroup = `bench-copy-other-${run}`;
+    const others = [startCopy(source, `bench.copy-other.${run}`, otherGroup, COMPARE_ROOT)];
+    cpu['baselineCompareRoot'] = await measure(otherGroup, source, RECORDS, others);
+    await stop(others);
+    const m = cpu['baselineCompareRoot'];
+    log(`(a*) the copy, ${COMPARE_ROOT}: ${Math.round(m.rate)} records/s  ${(m.rate / cpu['baseline'].rate).toFixed(2)}x of (a), CPU/record ${(m.workerUsPerRecord / cpu['baseline'].workerUsPerRecord).toFixed(2)}x  ${describe(m)}  ${pids(others)}`);
+  }
 }
 
 // (b) masker, one worker
@@ -291,6 +314,14 @@ if (STEPS.has('run') || STEPS.has('latency') || STEPS.has('two')) {
   cpu['oneWorker'] = oneRun;
   Object.assign(results, { oneWorker: oneRun.rate, peakRssMb: rss, ...(cpu['baseline'] === undefined ? {} : { ratio: oneRun.rate / cpu['baseline'].rate }) });
   log(`(b) masker, 1 worker:           ${Math.round(oneRun.rate)} records/s  ${toCopy(oneRun.rate)}peak RSS ${rss} MB  ${describe(oneRun)}  ${pids(children)}`);
+  if (COMPARE_ROOT !== undefined) {
+    const otherGroup = `bench-masker1-other-${run}`;
+    const others = [startMasker(routeDir(source, `bench.masked1-other.${run}`), otherGroup, {}, 'policies', COMPARE_ROOT)];
+    const m = await measure(otherGroup, source, RECORDS, others);
+    await stop(others);
+    cpu['oneWorkerCompareRoot'] = m;
+    log(`(b*) masker, ${COMPARE_ROOT}: ${Math.round(m.rate)} records/s  ${(m.rate / oneRun.rate).toFixed(2)}x of (b), CPU/record ${(m.workerUsPerRecord / oneRun.workerUsPerRecord).toFixed(2)}x  ${toCopy(m.rate)}${describe(m)}  ${pids(others)}`);
+  }
 }
 const one = cpu['oneWorker']?.rate;
 
