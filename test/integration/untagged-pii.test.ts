@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordAuditEvent } from '../../src/audit/audit-event.js';
+import type { AuditMode } from '../../src/audit/audit-event.js';
 import { MaskerMetrics } from '../../src/observability/metrics.js';
+import { readAudit } from './support/audit.js';
 import { consumeAll, createTopics, deleteTopics, produceAvro, testKafka, testRegistry, unique } from './support/services.js';
 import { policyFolder, startTestPipeline } from './support/pipeline.js';
 
@@ -31,11 +32,10 @@ function customer(i: number): Record<string, unknown> {
 
 const RAW = Array.from({ length: RECORDS }, (_, i) => [`jane.${i}@mail.example.com`, `second.${i}@corp.example.net`]).flat().concat(['4111 1111 1111 1111']);
 
-function auditOf(messages: readonly { value: Buffer | null }[]): RecordAuditEvent[] {
-  return messages.map((m) => JSON.parse(m.value!.toString('utf8')) as RecordAuditEvent).filter((e) => e.type === 'record');
-}
+// Each mode under audit v2 (chunk events, the default) and v1 (one record event per source record).
+const MODES = (['scrub', 'quarantine', 'alert'] as const).flatMap((onDetected) => (['chunk', 'record'] as AuditMode[]).map((auditMode) => [onDetected, auditMode] as const));
 
-describe.each(['scrub', 'quarantine', 'alert'] as const)('safety net on a real stream: untagged.onDetected %s', (onDetected) => {
+describe.each(MODES)('safety net on a real stream: untagged.onDetected %s (audit %s)', (onDetected, auditMode) => {
   const kafka = testKafka();
   const registry = testRegistry();
   const source = unique('it.prod.untagged');
@@ -53,7 +53,7 @@ describe.each(['scrub', 'quarantine', 'alert'] as const)('safety net on a real s
       untagged: { onDetected },
       rules: [{ name: 'emails', match: { tags: ['EMAIL'] }, action: 'pseudonymize', params: { format: 'email' } }],
     });
-    pipeline = await startTestPipeline({ route: { name: 'untagged', source: { topic: source }, target: { topic: target }, policy: 'it-untagged', key: 'keep' }, policiesDir, metrics });
+    pipeline = await startTestPipeline({ route: { name: 'untagged', source: { topic: source }, target: { topic: target }, policy: 'it-untagged', key: 'keep' }, policiesDir, metrics, auditMode });
   });
 
   afterAll(async () => {
@@ -62,12 +62,14 @@ describe.each(['scrub', 'quarantine', 'alert'] as const)('safety net on a real s
   });
 
   it('does what the policy says with PII in untagged fields, audits field and detector, never a value', async () => {
-    const audit = auditOf(await consumeAll(kafka, pipeline!.auditTopic, RECORDS));
+    const read = await readAudit(kafka, pipeline!.auditTopic, RECORDS);
+    const audit = read.records;
     expect(audit).toHaveLength(RECORDS);
-    const withPii = audit.filter((e) => Number(e.source.offset) % 5 !== 4);
-    const clean = audit.filter((e) => Number(e.source.offset) % 5 === 4);
-    const auditText = JSON.stringify(audit);
-    for (const raw of RAW) expect(auditText).not.toContain(raw);
+    expect(new Set(audit.map((e) => e.offset)).size).toBe(RECORDS);
+    expect(audit.every((e) => e.from.type === auditMode)).toBe(true);
+    const withPii = audit.filter((e) => Number(e.offset) % 5 !== 4);
+    const clean = audit.filter((e) => Number(e.offset) % 5 === 4);
+    for (const raw of RAW) expect(read.text).not.toContain(raw);
 
     if (onDetected === 'quarantine') {
       // Every record's map holds an email: all are quarantined, none reaches the target.
