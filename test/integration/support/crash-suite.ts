@@ -1,7 +1,9 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChunkAuditEvent } from '../../../src/audit/audit-event.js';
 import { shadowTopic } from '../../../src/kafka/cross-cluster.js';
+import { readAudit } from './audit.js';
 import { startCliWorker, waitFor, writeConfig, type CliWorker } from './cli-worker.js';
 import { committedCount, consumeAll, createTopics, deleteTopics, testKafka, testRegistry, testTargetKafka, unique } from './services.js';
 
@@ -24,7 +26,7 @@ export interface CrashSuiteOptions {
 
 /**
  * SIGKILL `masker run` mid-stream several times and restart it: the target topic (read committed) must hold
- * each source record exactly once, and the audit topic one event per record. The committed position that
+ * each source record exactly once, and the audit topic's chunk events each source offset exactly once. The committed position that
  * counts is the one that commits with the target transaction: the source group's offsets in one cluster,
  * the group's offsets on the shadow topic of the target cluster in two-cluster mode.
  */
@@ -36,7 +38,7 @@ export function crashSuite(name: string, options: CrashSuiteOptions): void {
     const registry = testRegistry();
     const source = unique('it.crash.src');
     const target = unique('it.crash.dst');
-    const audit = unique('it.crash.audit');
+    const auditTopic = unique('it.crash.audit');
     const quarantine = unique('it.crash.quarantine');
     const groupId = unique('it-crash-group');
     const workers: CliWorker[] = [];
@@ -44,7 +46,7 @@ export function crashSuite(name: string, options: CrashSuiteOptions): void {
     const env = {
       MASKER_SECRET: 'crash-test-secret-0123456789abcdef',
       MASKER_GROUP_ID: groupId,
-      MASKER_AUDIT_TOPIC: audit,
+      MASKER_AUDIT_TOPIC: auditTopic,
       MASKER_QUARANTINE_TOPIC: quarantine,
       MASKER_BATCH_RECORDS: '10',
       MASKER_SESSION_TIMEOUT_MS: '6000',
@@ -97,8 +99,8 @@ export function crashSuite(name: string, options: CrashSuiteOptions): void {
 
     afterAll(async () => {
       for (const w of workers) await w.stop('SIGKILL');
-      await deleteTopics(kafka, [source, target, audit, quarantine]);
-      if (targetKafka !== kafka) await deleteTopics(targetKafka, [target, audit, shadowTopic(source)]);
+      await deleteTopics(kafka, [source, target, auditTopic, quarantine]);
+      if (targetKafka !== kafka) await deleteTopics(targetKafka, [target, auditTopic, shadowTopic(source)]);
     });
 
     it('target holds every source record exactly once', async () => {
@@ -108,15 +110,31 @@ export function crashSuite(name: string, options: CrashSuiteOptions): void {
       expect(new Set(seqs).size).toBe(total);
     });
 
-    it('audit holds exactly one event per source record', async () => {
-      // Besides the record events, the schema guard's `schema-approved` baseline event for the subject (sent
+    it('audit: every source offset lies in exactly one committed chunk event, and every plan they name was written', async () => {
+      // Besides chunk and plan events, the schema guard's `schema-approved` baseline event for the subject (sent
       // outside the transactions: a worker killed right after recording the baseline may not have sent it).
-      const messages = await consumeAll(targetKafka, audit, total, { settleMs: 2_000 });
-      const events = messages.map((m) => JSON.parse(m.value!.toString()) as { id: string; type: string });
-      const records = events.filter((e) => e.type === 'record');
-      expect(records).toHaveLength(total);
-      expect(new Set(records.map((e) => e.id)).size).toBe(total);
-      expect(events.filter((e) => e.type !== 'record').every((e) => e.type === 'schema-approved')).toBe(true);
+      const audit = await readAudit(targetKafka, auditTopic, total, { settleMs: 2_000 });
+      const chunks = audit.events.filter((e): e is ChunkAuditEvent => e.type === 'chunk');
+      expect(audit.events.every((e) => ['chunk', 'plan', 'schema-approved'].includes(e.type))).toBe(true);
+      expect(new Set(chunks.map((c) => c.id)).size).toBe(chunks.length);
+      for (const partition of [0, 1]) {
+        const ranges = chunks.filter((c) => c.source.partition === partition)
+          .map((c) => [Number(c.source.firstOffset), Number(c.source.lastOffset), c.records] as const)
+          .sort((a, b) => a[0] - b[0]);
+        // Contiguous and disjoint: each chunk starts right after the previous one (the source has no
+        // transaction markers), so no offset is audited twice or skipped, across every kill and rebalance.
+        let next = 0;
+        for (const [first, last, records] of ranges) {
+          expect(first).toBe(next);
+          expect(records).toBe(last - first + 1);
+          next = last + 1;
+        }
+      }
+      expect(chunks.reduce((n, c) => n + c.records, 0)).toBe(total);
+      expect(audit.records).toHaveLength(total);
+      const named = new Set(chunks.flatMap((c) => c.plans.map((r) => r.plan)));
+      for (const hash of named) expect(audit.index.plan(hash), `plan ${hash}`).toBeDefined();
+      expect(audit.records.every((r) => r.outcome === 'masked' && r.policy?.name === 'crash')).toBe(true);
     });
 
     if (targetBrokers !== undefined) {
@@ -130,7 +148,7 @@ export function crashSuite(name: string, options: CrashSuiteOptions): void {
         try {
           const topics = await admin.listTopics();
           expect(topics).not.toContain(target);
-          expect(topics).not.toContain(audit);
+          expect(topics).not.toContain(auditTopic);
           expect(topics).not.toContain(shadowTopic(source));
         } finally {
           await admin.disconnect();
