@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shadowTopic } from '../../src/kafka/cross-cluster.js';
 import { QUARANTINE_HEADERS } from '../../src/worker/record-processor.js';
+import { distinctRecords, readAudit } from './support/audit.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { committedCount, consumeAll, createTopics, endpoints, produceAvro, targetBrokers, targetRegistryUrl, testKafka, testRegistry, testTargetKafka, unique } from './support/services.js';
 
@@ -73,9 +74,12 @@ describe.skipIf(targetBrokers() === undefined)('separate target cluster: quarant
   });
 
   it('audits every record on the target cluster and stores the source position there', async () => {
-    const audit = await consumeAll(targetKafka, pipeline.auditTopic, 3, { settleMs: 1_500 });
-    const outcomes = audit.map((m) => (JSON.parse(m.value!.toString('utf8')) as { outcome: string }).outcome);
+    const audit = await readAudit(targetKafka, pipeline.auditTopic, 3, { settleMs: 1_500 });
+    expect(audit.records).toHaveLength(3);
+    expect(distinctRecords(audit.records)).toBe(3);
+    const outcomes = [...audit.records].sort((a, b) => Number(a.offset) - Number(b.offset)).map((r) => r.outcome);
     expect(outcomes).toEqual(['masked', 'quarantined', 'masked']);
+    expect(audit.text).not.toContain(SECRET_EMAIL);
     expect(await topicsOf(kafka)).not.toContain(pipeline.auditTopic);
     expect(await committedCount(targetKafka, pipeline.groupId, shadowTopic(source))).toBe(3);
   });
