@@ -22,6 +22,11 @@ export interface AuditedRecord {
   /** The policy that masked it: from the plan event (v2; absent when that event was not read) or the record event (v1). */
   readonly policy?: PlanAuditEvent['policy'];
   readonly schemaId?: PlanAuditEvent['schemaId'];
+  readonly keySchemaId?: PlanAuditEvent['keySchemaId'];
+  /** The id of the key that keyed the pseudonyms (from the plan event, v2, or the record event, v1). */
+  readonly keyId?: string;
+  /** The target topic (absent for a v1 record that reached no target). */
+  readonly target?: string;
   /** v1: the decisions applied to this record; v2: every decision of its plan. */
   readonly fields?: readonly FieldAudit[];
   readonly error?: { readonly code: string; readonly message: string };
@@ -34,9 +39,21 @@ export interface AuditedRecord {
 
 /** What the audit says about an offset range of one partition. */
 export interface RangeSummary {
-  /** Records the chunk and record events overlapping the range count (chunks may reach beyond it). */
+  /** Chunk and record events covering offsets of the range (chunks may reach beyond it). */
   readonly events: number;
+  /**
+   * Records of the range per outcome (not of the whole chunks that reach beyond it). Exact, except where a
+   * chunk reaching beyond the range has offsets that are not records (a transactional source's markers)
+   * inside a run of one plan that the range cuts: then `approximate` is set and `masked` is an upper bound.
+   */
   readonly outcomes: Record<RecordOutcome, number>;
+  readonly approximate: boolean;
+  /**
+   * Stretches of the range (inclusive) no event covers: not masked yet (or not committed), past the end of
+   * the source, removed from the audit topic by retention — or offsets that are not records (transaction
+   * markers between two chunks).
+   */
+  readonly uncovered: readonly { readonly from: string; readonly to: string }[];
   /** Records of the range that did not reach the target as masked data (quarantined), by offset. */
   readonly quarantined: readonly AuditedRecord[];
   /** Plan hashes used in the range, with their plan events where read. */
@@ -79,12 +96,21 @@ export class AuditIndex {
     return this.plans.get(hash);
   }
 
-  /** The record at `offset` of `topic`/`partition`; undefined when no event covers it. */
+  /**
+   * The record at `offset` of `topic`/`partition`; undefined when no event covers it, or when the chunk
+   * whose range holds it says it is not one of its records (a transactional source's commit marker or an
+   * aborted record takes an offset; `chunksAt` tells the two apart).
+   */
   find(topic: string, partition: number, offset: bigint): AuditedRecord | undefined {
     const v1 = this.records.get(`${partitionKey(topic, partition)}:${offset}`);
     if (v1 !== undefined) return fromRecordEvent(v1);
-    const chunk = this.chunksOf(topic, partition).find((c) => BigInt(c.source.firstOffset) <= offset && offset <= BigInt(c.source.lastOffset));
+    const chunk = this.chunksAt(topic, partition, offset)[0];
     return chunk === undefined ? undefined : this.fromChunk(chunk, offset);
+  }
+
+  /** The chunk events whose range holds `offset`: one, when the audit is whole (exactly once), or none. */
+  chunksAt(topic: string, partition: number, offset: bigint): ChunkAuditEvent[] {
+    return this.chunksOf(topic, partition).filter((c) => BigInt(c.source.firstOffset) <= offset && offset <= BigInt(c.source.lastOffset));
   }
 
   /** The chunk events of a partition, by first offset. */
@@ -104,51 +130,71 @@ export class AuditIndex {
     return [...found].sort((a, b) => a - b);
   }
 
-  /** Offsets `from`..`to` (inclusive) of one partition: outcomes, quarantined records, plans used. */
+  /** Offsets `from`..`to` (inclusive) of one partition: outcomes, quarantined records, plans used, what no event covers. */
   summarize(topic: string, partition: number, from: bigint, to: bigint): RangeSummary {
     const outcomes: Record<RecordOutcome, number> = { masked: 0, quarantined: 0, tombstone: 0 };
     const quarantined: AuditedRecord[] = [];
     const plans = new Map<string, PlanAuditEvent | undefined>();
+    const covered: [bigint, bigint][] = [];
     let events = 0;
+    let approximate = false;
     for (const chunk of this.chunksOf(topic, partition)) {
-      if (BigInt(chunk.source.lastOffset) < from || BigInt(chunk.source.firstOffset) > to) continue;
+      const first = BigInt(chunk.source.firstOffset);
+      const last = BigInt(chunk.source.lastOffset);
+      if (last < from || first > to) continue;
       events += 1;
-      for (const outcome of ['masked', 'quarantined', 'tombstone'] as const) outcomes[outcome] += chunk.outcomes[outcome];
+      covered.push([first, last]);
+      const counted = countInRange(chunk, from, to);
+      approximate ||= counted.approximate;
+      for (const outcome of ['masked', 'quarantined', 'tombstone'] as const) outcomes[outcome] += counted.outcomes[outcome];
       for (const run of chunk.plans) {
         if (BigInt(run.lastOffset) >= from && BigInt(run.firstOffset) <= to) plans.set(run.plan, this.plans.get(run.plan));
       }
       for (const entry of chunk.entries) {
         const at = BigInt(entry.offset);
-        if (entry.outcome === 'quarantined' && at >= from && at <= to) quarantined.push(this.fromChunk(chunk, at));
+        if (entry.outcome === 'quarantined' && at >= from && at <= to) {
+          const record = this.fromChunk(chunk, at);
+          if (record !== undefined) quarantined.push(record);
+        }
       }
     }
     for (const record of this.records.values()) {
       const at = BigInt(record.source.offset);
       if (record.source.topic !== topic || record.source.partition !== partition || at < from || at > to) continue;
       events += 1;
+      covered.push([at, at]);
       outcomes[record.outcome] += 1;
       if (record.outcome === 'quarantined') quarantined.push(fromRecordEvent(record));
     }
     quarantined.sort((a, b) => compareOffsets(a.offset, b.offset));
-    return { events, outcomes, quarantined, plans };
+    return { events, outcomes, approximate, uncovered: gaps(covered, from, to), quarantined, plans };
   }
 
-  private fromChunk(chunk: ChunkAuditEvent, offset: bigint): AuditedRecord {
+  /** The record at `offset` as `chunk` tells it; undefined when the offset is in no entry and no plan run (not a record). */
+  private fromChunk(chunk: ChunkAuditEvent, offset: bigint): AuditedRecord | undefined {
     const text = offset.toString();
     const entry = chunk.entries.find((e) => e.offset === text);
-    const outcome = entry?.outcome ?? 'masked';
-    const run = outcome === 'quarantined'
+    const run = entry?.outcome === 'quarantined'
       ? undefined
       : chunk.plans.find((r) => BigInt(r.firstOffset) <= offset && offset <= BigInt(r.lastOffset));
+    // Every record of a chunk is in a plan run (it was masked by a plan) or has an entry (it was not a plain masked one).
+    if (entry === undefined && run === undefined) return undefined;
     const plan = run === undefined ? undefined : this.plans.get(run.plan);
     return {
       route: chunk.route,
       topic: chunk.source.topic,
       partition: chunk.source.partition,
       offset: text,
-      outcome,
+      outcome: entry?.outcome ?? 'masked',
       ...(run === undefined ? {} : { planHash: run.plan }),
-      ...(plan === undefined ? {} : { policy: plan.policy, schemaId: plan.schemaId, fields: plan.fields }),
+      ...(plan === undefined ? {} : {
+        policy: plan.policy,
+        schemaId: plan.schemaId,
+        ...(plan.keySchemaId === undefined ? {} : { keySchemaId: plan.keySchemaId }),
+        keyId: plan.keyId,
+        fields: plan.fields,
+      }),
+      ...(entry?.outcome === 'quarantined' ? {} : { target: chunk.target.topic }),
       ...(entry?.error === undefined ? {} : { error: entry.error }),
       ...(entry?.newSchema === true ? { newSchema: true } : {}),
       ...(entry?.detections === undefined ? {} : { detections: entry.detections }),
@@ -156,6 +202,48 @@ export class AuditIndex {
       from: { type: 'chunk', id: chunk.id, time: chunk.time },
     };
   }
+}
+
+/**
+ * The records of `chunk` between `from` and `to` per outcome. Quarantined records and tombstones each have
+ * an entry; masked ones lie in plan runs (with the tombstones whose key a plan masked, subtracted here).
+ */
+function countInRange(chunk: ChunkAuditEvent, from: bigint, to: bigint): { outcomes: Record<RecordOutcome, number>; approximate: boolean } {
+  const first = BigInt(chunk.source.firstOffset);
+  const last = BigInt(chunk.source.lastOffset);
+  if (from <= first && last <= to) return { outcomes: { ...chunk.outcomes }, approximate: false };
+  const outcomes: Record<RecordOutcome, number> = { masked: 0, quarantined: 0, tombstone: 0 };
+  let approximate = false;
+  const runs = chunk.plans.map((r) => ({ first: BigInt(r.firstOffset), last: BigInt(r.lastOffset), records: r.records }));
+  for (const run of runs) {
+    const lo = run.first > from ? run.first : from;
+    const hi = run.last < to ? run.last : to;
+    if (lo > hi) continue;
+    const overlap = Number(hi - lo + 1n);
+    const contiguous = BigInt(run.records) === run.last - run.first + 1n;
+    if (!contiguous && overlap < run.last - run.first + 1n) approximate = true;
+    outcomes.masked += Math.min(overlap, run.records);
+  }
+  for (const entry of chunk.entries) {
+    const at = BigInt(entry.offset);
+    if (at < from || at > to) continue;
+    if (entry.outcome !== 'masked') outcomes[entry.outcome] += 1;
+    if (entry.outcome === 'tombstone' && runs.some((r) => r.first <= at && at <= r.last)) outcomes.masked -= 1;
+  }
+  return { outcomes, approximate };
+}
+
+/** The stretches of `from`..`to` that no interval of `covered` holds. */
+function gaps(covered: [bigint, bigint][], from: bigint, to: bigint): { from: string; to: string }[] {
+  const out: { from: string; to: string }[] = [];
+  let next = from;
+  for (const [a, b] of covered.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
+    if (a > next) out.push({ from: next.toString(), to: (a - 1n < to ? a - 1n : to).toString() });
+    if (b + 1n > next) next = b + 1n;
+    if (next > to) return out;
+  }
+  if (next <= to) out.push({ from: next.toString(), to: to.toString() });
+  return out;
 }
 
 /**
@@ -209,6 +297,11 @@ function fromRecordEvent(event: RecordAuditEvent): AuditedRecord {
     outcome: event.outcome,
     ...(event.policy === null ? {} : { policy: event.policy }),
     schemaId: event.schemaId,
+    ...(event.keySchemaId?.source == null || event.keySchemaId.target === null
+      ? {}
+      : { keySchemaId: { source: event.keySchemaId.source, target: event.keySchemaId.target } }),
+    keyId: event.keyId,
+    ...(event.target === null ? {} : { target: event.target.topic }),
     fields: event.fields,
     ...(event.error === undefined ? {} : { error: event.error }),
     ...(event.newSchema === true ? { newSchema: true } : {}),
