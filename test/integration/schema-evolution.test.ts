@@ -1,5 +1,6 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distinctRecords, readAudit } from './support/audit.js';
 import { policyFolder, startTestPipeline, type TestPipeline } from './support/pipeline.js';
 import { consumeAll, createTopics, testKafka, testRegistry, unique } from './support/services.js';
 
@@ -16,8 +17,6 @@ const v1 = {
 const v2 = { ...v1, fields: [...v1.fields, { name: 'passport', type: ['null', 'string'], default: null, 'confluent:tags': ['PII'] }] };
 // v3 changes a field's type: the target subject (BACKWARD) refuses it, so its records are quarantined.
 const v3 = { ...v1, fields: [{ name: 'id', type: 'string' }, v1.fields[1]] };
-
-interface Event { outcome: string; newSchema?: boolean; schemaId: { source: number | null }; error?: { code: string } }
 
 describe('schema evolution on a live route', () => {
   const kafka = testKafka();
@@ -72,11 +71,16 @@ describe('schema evolution on a live route', () => {
   });
 
   it('flags the first record of each new schema id in the audit, and quarantines an incompatible one with a clear code', async () => {
-    const audit = await consumeAll(kafka, pipeline.auditTopic, 5);
-    const events = audit.map((m) => JSON.parse(m.value!.toString()) as Event);
+    const audit = await readAudit(kafka, pipeline.auditTopic, 5);
+    expect(audit.records).toHaveLength(5);
+    expect(distinctRecords(audit.records)).toBe(5);
+    const events = [...audit.records].sort((a, b) => Number(a.offset) - Number(b.offset));
     expect(events.map((e) => e.outcome)).toEqual(['masked', 'masked', 'masked', 'quarantined', 'masked']);
     expect(events.map((e) => e.newSchema === true)).toEqual([true, false, true, false, false]);
     expect(events[3]!.error?.code).toBe('MASKER_TARGET_SCHEMA_REJECTED');
+    // The masked ones name the writer schema they were masked from (the record event in v1, its plan in v2).
+    expect([0, 1, 2, 4].map((i) => events[i]!.schemaId?.source)).toEqual([ids[0], ids[0], ids[1], ids[1]]);
+    expect(audit.text).not.toContain('evo.example');
     const quarantined = await consumeAll(kafka, pipeline.quarantineTopic, 1);
     expect(quarantined).toHaveLength(1);
   });
