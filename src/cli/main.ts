@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isMaskerError } from '../errors.js';
+import { registerAuditCommand } from './audit-command.js';
 import { registerDemoCommand } from './demo/demo-command.js';
 import { registerMaskCommand } from './mask-command.js';
 import { packageVersion } from './package-version.js';
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerSchemaCommand(program);
   registerScanCommand(program);
   registerTailCommand(program);
+  registerAuditCommand(program);
   try {
     process.exitCode = undefined;
     await program.parseAsync([...argv], { from: 'user' });
