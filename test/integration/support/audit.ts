@@ -36,18 +36,26 @@ export function auditEvents(messages: readonly ConsumedMessage[]): AuditEvent[] 
 
 /**
  * Reads the audit topic until its events account for `records` source records (then `settleMs` more, to
- * catch duplicates), whichever audit mode wrote it.
+ * catch duplicates), whichever audit mode wrote it. `until`: a further condition on the events read so far
+ * (events written outside the workers' transactions, such as schema-guard or policy events).
  */
-export async function readAudit(kafka: Kafka, topic: string, records: number, options: { timeoutMs?: number; settleMs?: number } = {}): Promise<AuditRead> {
-  // Counted as messages arrive (parsing them all again per message is quadratic: 1,200 v1 events took 25 s).
-  let seen = 0;
+export async function readAudit(
+  kafka: Kafka,
+  topic: string,
+  records: number,
+  options: { timeoutMs?: number; settleMs?: number; until?: (events: readonly AuditEvent[]) => boolean } = {},
+): Promise<AuditRead> {
+  const { until: also, ...rest } = options;
+  // Parsed as messages arrive (parsing them all again per message is quadratic: 1,200 v1 events took 25 s).
+  const events: AuditEvent[] = [];
   let accounted = 0;
   const until = (m: readonly ConsumedMessage[]): boolean => {
-    accounted += accountedRecords(auditEvents(m.slice(seen)));
-    seen = m.length;
-    return accounted >= records;
+    const fresh = auditEvents(m.slice(events.length));
+    events.push(...fresh);
+    accounted += accountedRecords(fresh);
+    return accounted >= records && (also === undefined || also(events));
   };
-  const messages = await consumeAll(kafka, topic, 0, { ...options, until });
+  const messages = await consumeAll(kafka, topic, 0, { ...rest, until });
   return auditOf(messages);
 }
 
