@@ -39,6 +39,8 @@ export interface AuditDeps {
 /** What reading the audit topic gave. */
 export interface AuditRead {
   readonly index: AuditIndex;
+  /** Partitions of each source topic some chunk or record event names (the index keeps only the events asked about). */
+  readonly partitions: ReadonlyMap<string, ReadonlySet<number>>;
   readonly messages: number;
   /** Malformed messages by problem: how many, and where the first was. */
   readonly skipped: ReadonlyMap<string, { count: number; partition: number; offset: string }>;
@@ -113,6 +115,7 @@ export async function readAuditTopic(kafka: Kafka, auditTopic: string, keep: (ev
     await admin.disconnect();
   }
   const index = new AuditIndex();
+  const partitions = new Map<string, Set<number>>();
   const skipped = new Map<string, { count: number; partition: number; offset: string }>();
   let messages = 0;
   const { idle } = await readTopicWindow({
@@ -123,7 +126,12 @@ export async function readAuditTopic(kafka: Kafka, auditTopic: string, keep: (ev
       messages += 1;
       const parsed = parseAuditEvent(message.value);
       if ('event' in parsed) {
-        if (keep(parsed.event)) index.add(parsed.event);
+        const { event } = parsed;
+        if (event.type === 'chunk' || event.type === 'record') {
+          const seen = partitions.get(event.source.topic) ?? new Set<number>();
+          partitions.set(event.source.topic, seen.add(event.source.partition));
+        }
+        if (keep(event)) index.add(event);
         return;
       }
       const problem = problemKind(parsed.problem);
@@ -133,7 +141,7 @@ export async function readAuditTopic(kafka: Kafka, auditTopic: string, keep: (ev
     },
     ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
   });
-  return { index, messages, skipped, idle };
+  return { index, partitions, messages, skipped, idle };
 }
 
 /** A problem without what the message held: `unknown schema "…"` → `unknown schema` (the topic may be the wrong one, holding values). */
@@ -171,12 +179,13 @@ export async function runAuditCommand(options: AuditCommandOptions, io: CliIo, d
     ...(deps.idleMs === undefined ? {} : { idleMs: deps.idleMs }),
   });
   for (const note of readNotes(auditTopic, read)) io.stderr.write(`audit: ${note}\n`);
+  const partitions = query.partition === undefined ? [...(read.partitions.get(query.topic) ?? [])].sort((a, b) => a - b) : [query.partition];
   if (query.kind === 'offset') {
-    const answer = answerOffset(read.index, query.topic, query.offset, query.partition);
+    const answer = answerOffset(read.index, query.topic, query.offset, partitions);
     io.stdout.write(options.json === true ? renderJson(answer) : renderOffsetText(answer));
     return offsetExitCode(answer);
   }
-  const answer = answerRange(read.index, query.topic, query.from, query.to, query.partition);
+  const answer = answerRange(read.index, query.topic, query.from, query.to, partitions);
   io.stdout.write(options.json === true ? renderJson(answer) : renderRangeText(answer));
   return 0;
 }

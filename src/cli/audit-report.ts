@@ -57,13 +57,16 @@ export interface RangeAnswer {
   readonly partitions: readonly PartitionRangeAnswer[];
 }
 
-/** `partition` given: that one; otherwise every partition of `topic` the index holds events of. */
-function partitionsOf(index: AuditIndex, topic: string, partition: number | undefined): number[] {
-  return partition === undefined ? index.partitions(topic) : [partition];
+/**
+ * The partitions an answer covers: those given (`--partition`, or every partition of the topic the audit
+ * topic names, when the index holds only the events near the offsets asked about), else the index's.
+ */
+function partitionsOf(index: AuditIndex, topic: string, partitions: readonly number[] | undefined): readonly number[] {
+  return partitions ?? index.partitions(topic);
 }
 
-export function answerOffset(index: AuditIndex, topic: string, offset: bigint, partition?: number): OffsetAnswer {
-  const partitions = partitionsOf(index, topic, partition).map((p): PartitionOffsetAnswer => {
+export function answerOffset(index: AuditIndex, topic: string, offset: bigint, partitions?: readonly number[]): OffsetAnswer {
+  const answers = partitionsOf(index, topic, partitions).map((p): PartitionOffsetAnswer => {
     const record = index.find(topic, p, offset);
     const chunks = index.chunksAt(topic, p, offset);
     if (record === undefined) {
@@ -78,11 +81,11 @@ export function answerOffset(index: AuditIndex, topic: string, offset: bigint, p
       coveredBy: chunks.length > 1 ? chunks.map((c) => c.id) : [],
     };
   });
-  return { kind: 'offset', topic, offset: offset.toString(), partitions };
+  return { kind: 'offset', topic, offset: offset.toString(), partitions: answers };
 }
 
-export function answerRange(index: AuditIndex, topic: string, from: bigint, to: bigint, partition?: number): RangeAnswer {
-  const partitions = partitionsOf(index, topic, partition).map((p): PartitionRangeAnswer => {
+export function answerRange(index: AuditIndex, topic: string, from: bigint, to: bigint, partitions?: readonly number[]): RangeAnswer {
+  const answers = partitionsOf(index, topic, partitions).map((p): PartitionRangeAnswer => {
     const summary = index.summarize(topic, p, from, to);
     return {
       partition: p,
@@ -100,8 +103,10 @@ export function answerRange(index: AuditIndex, topic: string, from: bigint, to: 
       uncovered: summary.uncovered,
     };
   });
-  return { kind: 'range', topic, from: from.toString(), to: to.toString(), partitions };
+  return { kind: 'range', topic, from: from.toString(), to: to.toString(), partitions: answers };
 }
+
+const NO_TOPIC = 'no event of the audit topic names this source topic: is it the source of a route auditing to this topic?';
 
 /** Exit code of an offset answer: 0 when some partition's event covers the offset, 1 when none does. */
 export function offsetExitCode(answer: OffsetAnswer): number {
@@ -114,7 +119,7 @@ export function renderJson(answer: OffsetAnswer | RangeAnswer): string {
 
 export function renderOffsetText(answer: OffsetAnswer): string {
   const { topic, offset } = answer;
-  if (answer.partitions.length === 0) return `no audit event covers ${topic}@${offset} (no partition of ${topic} is in the audit)\n`;
+  if (answer.partitions.length === 0) return `no audit event covers ${topic}@${offset} (${NO_TOPIC})\n`;
   const lines: string[] = [];
   for (const p of answer.partitions) {
     const where = `${topic}/${p.partition}@${offset}`;
@@ -166,7 +171,7 @@ function idText(id: number | null): string {
 
 export function renderRangeText(answer: RangeAnswer): string {
   const { topic, from, to } = answer;
-  if (answer.partitions.length === 0) return `no audit event covers ${topic} offsets ${from}..${to} (no partition of ${topic} is in the audit)\n`;
+  if (answer.partitions.length === 0) return `no audit event covers ${topic} offsets ${from}..${to} (${NO_TOPIC})\n`;
   const lines: string[] = [];
   for (const p of answer.partitions) {
     const total = p.outcomes.masked + p.outcomes.quarantined + p.outcomes.tombstone;

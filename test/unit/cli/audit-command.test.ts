@@ -95,21 +95,21 @@ describe('what masker audit answers for one offset', () => {
   });
 
   it('gives the error of a quarantined record, and the policy of the run after it', () => {
-    const q = renderOffsetText(answerOffset(index, 'customers', 4n, 0));
+    const q = renderOffsetText(answerOffset(index, 'customers', 4n, [0]));
     expect(q).toContain('customers/0@4: quarantined\n');
     expect(q).toContain('  error        MASKER_UNTAGGED_PII: customers/0@4: untagged PII in value.note (detectors: email)\n');
     expect(q).not.toContain('plan ');
-    const next = renderOffsetText(answerOffset(index, 'customers', 5n, 0));
+    const next = renderOffsetText(answerOffset(index, 'customers', 5n, [0]));
     expect(next).toContain('  policy       customers-pii version 2\n');
     expect(next).toContain('  disabled     notes\n');
   });
 
   it('says so, and exits 1, when no event covers the offset', () => {
-    const answer = answerOffset(index, 'customers', 10n, 0);
+    const answer = answerOffset(index, 'customers', 10n, [0]);
     expect(renderOffsetText(answer)).toBe('no audit event covers customers/0@10\n');
     expect(offsetExitCode(answer)).toBe(1);
     const unknown = answerOffset(index, 'payments', 0n);
-    expect(renderOffsetText(unknown)).toBe('no audit event covers payments@0 (no partition of payments is in the audit)\n');
+    expect(renderOffsetText(unknown)).toBe('no audit event covers payments@0 (no event of the audit topic names this source topic: is it the source of a route auditing to this topic?)\n');
     expect(offsetExitCode(unknown)).toBe(1);
     // Covered in partition 0 only: partition 1 says it has nothing, the answer is still found.
     const partly = answerOffset(index, 'customers', 7n);
@@ -138,7 +138,7 @@ describe('what masker audit answers for one offset', () => {
   });
 
   it('gives the same answer as JSON, with the plan\'s field decisions', () => {
-    const json = JSON.parse(renderJson(answerOffset(index, 'customers', 2n, 0))) as Record<string, unknown>;
+    const json = JSON.parse(renderJson(answerOffset(index, 'customers', 2n, [0]))) as Record<string, unknown>;
     expect(json).toMatchObject({
       kind: 'offset', topic: 'customers', offset: '2',
       partitions: [{ partition: 0, status: 'found', planEventMissing: false, record: {
@@ -150,7 +150,7 @@ describe('what masker audit answers for one offset', () => {
 
 describe('what masker audit answers for a range', () => {
   it('counts outcomes, lists the plans with policy versions and each quarantined offset with its code', () => {
-    const answer = answerRange(index, 'customers', 0n, 12n, 0);
+    const answer = answerRange(index, 'customers', 0n, 12n, [0]);
     const text = renderRangeText(answer);
     expect(text).toContain('customers/0 offsets 0..12: 10 record(s) audited by 1 event(s)\n');
     expect(text).toContain('  outcomes     masked 9, quarantined 1, tombstone 0\n');
@@ -165,7 +165,7 @@ describe('what masker audit answers for a range', () => {
     expect(text).toContain('customers/0 offsets 0..2: 3 record(s)');
     expect(text).toContain('customers/1 offsets 0..2: 3 record(s)');
     expect(text.match(/ {2}quarantined {2}none\n/g)).toHaveLength(2);
-    expect(renderRangeText(answerRange(index, 'payments', 0n, 2n))).toBe('no audit event covers payments offsets 0..2 (no partition of payments is in the audit)\n');
+    expect(renderRangeText(answerRange(index, 'payments', 0n, 2n))).toBe('no audit event covers payments offsets 0..2 (no event of the audit topic names this source topic: is it the source of a route auditing to this topic?)\n');
   });
 
   it('answers from v1 record events, and as JSON', () => {
