@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distinctRecords, readAudit } from './support/audit.js';
 import { waitFor, writeConfig } from './support/cli-worker.js';
 import { consumeAll, createTopics, deleteTopics, endpoints, produceAvro, testKafka, testRegistry, unique } from './support/services.js';
 
@@ -64,12 +65,17 @@ describe('masker replay', () => {
     expect(await run.code, run.output()).toBe(0);
     expect(run.output()).toMatch(/replay: 30\/30 records \(100%\)/);
     expect(await targetOffsets(target)).toEqual(Array.from({ length: 30 }, (_, i) => 10 + i));
-    // Record events, plus the schema guard's baseline event for the subject (replay meets it first here).
-    const all = (await consumeAll(kafka, audit, 31)).map((m) => JSON.parse(m.value!.toString()) as { type: string; replayed?: boolean; outcome: string });
-    const events = all.filter((e) => e.type === 'record');
-    expect(events).toHaveLength(30);
-    expect(events.every((e) => e.replayed === true && e.outcome === 'masked')).toBe(true);
-    expect(all.filter((e) => e.type !== 'record').map((e) => e.type)).toEqual(['schema-approved']);
+    // Chunk (and plan) events accounting for the 30 records, plus the schema guard's baseline event for the
+    // subject (replay meets it first here).
+    const read = await readAudit(kafka, audit, 30, { until: (events) => events.some((e) => e.type === 'schema-approved') });
+    expect(read.records).toHaveLength(30);
+    expect(distinctRecords(read.records)).toBe(30);
+    expect(read.records.map((r) => Number(r.offset)).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => 10 + i));
+    expect(read.records.every((r) => r.replayed === true && r.outcome === 'masked')).toBe(true);
+    expect(read.events.filter((e) => e.type === 'chunk').every((e) => e.replayed === true)).toBe(true);
+    expect(read.records.every((r) => r.policy?.name === 'replay')).toBe(true);
+    expect(read.events.filter((e) => !['record', 'chunk', 'plan'].includes(e.type)).map((e) => e.type)).toEqual(['schema-approved']);
+    expect(read.text).not.toContain('replay.example');
   });
 
   it('resumes after a crash without duplicates', async () => {
