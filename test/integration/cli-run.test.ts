@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAN_HEADER } from '../../src/audit/audit-event.js';
+import { distinctRecords, readAudit } from './support/audit.js';
 import { startCliWorker, waitFor, writeConfig, type CliWorker } from './support/cli-worker.js';
 import { consumeAll, createTopics, deleteTopics, produceAvro, testKafka, testRegistry, unique } from './support/services.js';
 
@@ -57,6 +59,17 @@ describe('masker run (the bin, as a separate process)', () => {
     expect(worker.stderr()).not.toContain('corp.example');
   });
 
+  it('audits by chunk by default (MASKER_AUDIT unset): every record once, its plan in a lineage header', async () => {
+    const read = await readAudit(kafka, audit, 3);
+    expect(read.records).toHaveLength(3);
+    expect(distinctRecords(read.records)).toBe(3);
+    expect(read.events.filter((e) => e.type === 'record')).toHaveLength(0);
+    expect(read.records.every((r) => r.from.type === 'chunk' && r.outcome === 'masked' && r.policy?.name === 'cli-test')).toBe(true);
+    const out = await consumeAll(kafka, target, 3);
+    for (const m of out) expect(m.headers[PLAN_HEADER]?.toString()).toBe(read.records[0]!.planHash);
+    expect(read.text).not.toContain('corp.example');
+  });
+
   it('stops cleanly on SIGTERM during startup too', async () => {
     const early = startCliWorker(writeConfig(
       `apiVersion: masker/v1\nkind: Route\nname: early\nsource: { topic: ${source} }\ntarget: { topic: ${target}.early }\npolicy: cli-test\n`,
@@ -69,6 +82,56 @@ describe('masker run (the bin, as a separate process)', () => {
 
   it('stops cleanly on SIGTERM with exit code 0', async () => {
     expect(await worker.stop('SIGTERM')).toBe(0);
+  });
+});
+
+describe('masker run with MASKER_AUDIT=record (audit v1)', () => {
+  const kafka = testKafka();
+  const registry = testRegistry();
+  const source = unique('it.cli.v1.src');
+  const target = unique('it.cli.v1.dst');
+  const audit = unique('it.cli.v1.audit');
+  const quarantine = unique('it.cli.v1.quarantine');
+  let worker: CliWorker;
+
+  beforeAll(async () => {
+    await createTopics(kafka, [source]);
+    await produceAvro(kafka, registry, source, schema, [
+      ...[1, 2, 3].map((i) => ({ value: { id: i, email: `user${i}@corp.example`, plan: 'pro' } })),
+      { value: Buffer.from('{"email":"user4@corp.example"}') },
+    ]);
+    worker = startCliWorker(writeConfig(
+      `apiVersion: masker/v1\nkind: Route\nname: signups\nsource: { topic: ${source} }\ntarget: { topic: ${target} }\npolicy: cli-test\n`,
+      'apiVersion: masker/v1\nkind: MaskingPolicy\nname: cli-test\nrules: []\n',
+    ), {
+      MASKER_SECRET: 'cli-test-secret-0123456789abcdef',
+      MASKER_GROUP_ID: unique('it-cli-v1'),
+      MASKER_AUDIT: 'record',
+      MASKER_AUDIT_TOPIC: audit,
+      MASKER_QUARANTINE_TOPIC: quarantine,
+    });
+  });
+
+  afterAll(async () => {
+    await worker.stop('SIGKILL');
+    await deleteTopics(kafka, [source, target, audit, quarantine]);
+  });
+
+  it('writes one record event per source record, no chunk or plan event, no lineage header', async () => {
+    await waitFor('the worker to start', async () => worker.stderr().includes('worker started') || worker.child.exitCode !== null);
+    expect(worker.child.exitCode, worker.stderr()).toBeNull();
+    const out = await consumeAll(kafka, target, 3);
+    expect(out).toHaveLength(3);
+    for (const m of out) expect(m.headers[PLAN_HEADER]).toBeUndefined();
+    const read = await readAudit(kafka, audit, 4);
+    expect(read.events.map((e) => e.type).filter((t) => t !== 'schema-approved')).toEqual(['record', 'record', 'record', 'record']);
+    expect(read.events.every((e) => e.schema === 'masker.audit/v1')).toBe(true);
+    expect(distinctRecords(read.records)).toBe(4);
+    expect(read.records.map((r) => r.outcome)).toEqual(['masked', 'masked', 'masked', 'quarantined']);
+    expect(read.records[0]).toMatchObject({ policy: { name: 'cli-test', version: 1 }, fields: [{ path: 'email' }] });
+    expect(read.records[3]!.error?.code).toBe('MASKER_WIRE_FORMAT');
+    expect(read.text).not.toContain('corp.example');
+    expect(worker.stderr()).not.toContain('corp.example');
   });
 });
 

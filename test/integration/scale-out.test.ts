@@ -1,5 +1,6 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distinctRecords, readAudit } from './support/audit.js';
 import { startCliWorker, waitFor, writeConfig, type CliWorker } from './support/cli-worker.js';
 import { committedCount, consumeAll, createTopics, deleteTopics, testKafka, testRegistry, unique } from './support/services.js';
 
@@ -68,6 +69,17 @@ describe('scale-out: two workers in one consumer group', () => {
     for (const m of out) byPartition.set(m.partition, [...(byPartition.get(m.partition) ?? []), Number(m.key!.toString())]);
     expect(byPartition.size).toBe(4);
     for (const seqs of byPartition.values()) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
+  it('audits every record exactly once across the hand-over (chunk events, each plan event under one hash)', async () => {
+    const read = await readAudit(kafka, audit, TOTAL, { settleMs: 2_000 });
+    expect(read.records).toHaveLength(TOTAL);
+    expect(distinctRecords(read.records)).toBe(TOTAL);
+    expect(read.records.every((r) => r.outcome === 'masked' && r.from.type === 'chunk')).toBe(true);
+    // Each worker writes the plan the first time it uses it: the same hash, so one plan masked them all.
+    expect(new Set(read.records.map((r) => r.planHash)).size).toBe(1);
+    expect(read.records.every((r) => r.policy?.name === 'scale')).toBe(true);
+    expect(read.text).not.toContain('scale.example');
   });
 
   it('had both workers consuming before one left', () => {
