@@ -274,7 +274,7 @@ await producer.connect();
 
 // Shared input: one source topic with 2 partitions, read by every variant under its own group.
 const source = `bench.src.${run}`;
-await admin.createTopics({ waitForLeaders: true, topics: [source, `bench.copy.${run}`].map((topic) => ({ topic, numPartitions: 2, replicationFactor: 1 })) });
+await admin.createTopics({ waitForLeaders: true, topics: [source, `bench.copy.${run}`, `bench.copy-other.${run}`].map((topic) => ({ topic, numPartitions: 2, replicationFactor: 1 })) });
 const schema = await registerSource(source);
 const values = encoded(schema, RECORDS);
 await produceAll(producer, source, values);
