@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Partitioners, type Kafka } from 'kafkajs';
+import type { AuditEvent } from '../../audit/audit-event.js';
+import { AuditIndex, parseAuditEvent, type AuditedRecord } from '../../audit/audit-index.js';
 import { loadEnv, required } from '../../config/env.js';
 import { MaskerError } from '../../errors.js';
 import { loadRoutes, type Route } from '../../config/routes.js';
@@ -81,10 +83,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     auditTopic,
     quarantineTopic,
     maxRecordBytes: env.MASKER_MAX_RECORD_BYTES,
+    auditMode: env.MASKER_AUDIT,
   });
   say('masking worker started; waiting for the audit trail to cover every record…');
   try {
-    const audit = await readTopic(kafka, auditTopic, { expected: produced, idleMs: 20_000, timeoutMs: 90_000 });
+    const auditEvents = await readAuditTrail(kafka, auditTopic, produced);
     const decoder = readableDecoder(registry);
     const decodeAll = async (topic: string): Promise<{ key: unknown; value: unknown }[]> => {
       const messages = await readTopic(kafka, topic, { idleMs: 2_000 });
@@ -98,7 +101,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       maskedCustomers: await decodeAll(customersRoute.target.topic),
       sourceOrders: await decodeAll(ordersRoute.source.topic),
       maskedOrders: await decodeAll(ordersRoute.target.topic),
-      audit: audit.map(({ message }) => JSON.parse(message.value?.toString('utf8') ?? 'null') as Record<string, unknown>),
+      audit: auditedRecords(auditEvents),
+      auditEvents,
+      auditTopic,
       produced,
     };
     options.out.write(renderDemo(result));
@@ -106,6 +111,47 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   } finally {
     await worker.stop();
   }
+}
+
+/**
+ * The audit events, read until they account for every record produced: a chunk event (audit v2, the
+ * default) accounts for its `records`, a record event (MASKER_AUDIT=record) for one.
+ */
+async function readAuditTrail(kafka: Kafka, auditTopic: string, produced: number): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  let accounted = 0;
+  await readTopic(kafka, auditTopic, {
+    idleMs: 20_000,
+    timeoutMs: 90_000,
+    until: ({ message }) => {
+      const parsed = parseAuditEvent(message.value);
+      if ('problem' in parsed) return false;
+      events.push(parsed.event);
+      accounted += parsed.event.type === 'record' ? 1 : parsed.event.type === 'chunk' ? parsed.event.records : 0;
+      return accounted >= produced;
+    },
+  });
+  return events;
+}
+
+/** One view per audited source record (v1 record events as they are, v2 chunk events record by record). */
+function auditedRecords(events: readonly AuditEvent[]): AuditedRecord[] {
+  const index = new AuditIndex();
+  for (const e of events) index.add(e);
+  const out: AuditedRecord[] = [];
+  for (const e of events) {
+    if (e.type === 'record') out.push(...optional(index.find(e.source.topic, e.source.partition, BigInt(e.source.offset))));
+    if (e.type !== 'chunk') continue;
+    // Offsets of a chunk that are no record (a transactional source's markers) are skipped by find.
+    for (let at = BigInt(e.source.firstOffset); at <= BigInt(e.source.lastOffset); at++) {
+      out.push(...optional(index.find(e.source.topic, e.source.partition, at)));
+    }
+  }
+  return out;
+}
+
+function optional<T>(value: T | undefined): T[] {
+  return value === undefined ? [] : [value];
 }
 
 function byName(routes: readonly Route[], name: string): Route {

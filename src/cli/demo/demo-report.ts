@@ -1,10 +1,17 @@
+import type { AuditEvent, RecordOutcome } from '../../audit/audit-event.js';
+import type { AuditedRecord } from '../../audit/audit-index.js';
+
 /** What the demo read back; rendered as text for a person, returned as data for the demo's test. */
 export interface DemoResult {
   readonly sourceCustomers: readonly DecodedRecord[];
   readonly maskedCustomers: readonly DecodedRecord[];
   readonly sourceOrders: readonly DecodedRecord[];
   readonly maskedOrders: readonly DecodedRecord[];
-  readonly audit: readonly Record<string, unknown>[];
+  /** One per audited source record, as the audit tells it (v2 chunk events record by record, or v1 record events). */
+  readonly audit: readonly AuditedRecord[];
+  /** The audit topic's events as written: plan and chunk events (v2, default), or record events (MASKER_AUDIT=record). */
+  readonly auditEvents: readonly AuditEvent[];
+  readonly auditTopic: string;
   readonly produced: number;
 }
 
@@ -82,10 +89,7 @@ export function renderDemo(result: DemoResult, samples = 2): string {
     lines.push(...sideBySide(after(source) ?? {}, (masked === undefined ? undefined : after(masked)) ?? {}), '');
   }
   const tombstones = result.maskedCustomers.filter((r) => r.value === null).length;
-  const outcomes = countBy(result.audit.map((e) => String(e['outcome'] ?? e['type'])));
-  lines.push(rule, 'audit events (no values; two shown)', rule);
-  for (const event of result.audit.slice(0, 2)) lines.push(JSON.stringify(event));
-  lines.push('', `audit outcomes: ${Object.entries(outcomes).map(([k, v]) => `${k}=${v}`).join(', ')} (records produced: ${result.produced})`);
+  lines.push(...auditLines(result, rule));
   lines.push(`tombstones passed through with masked keys: ${tombstones}`);
   const joins = joinCheck(result);
   lines.push(rule, 'joins after masking', rule);
@@ -141,8 +145,42 @@ function show(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function countBy(values: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values) out[v] = (out[v] ?? 0) + 1;
-  return out;
+/**
+ * The audit trail: an example of each kind of event written, and the outcomes it accounts for — from the
+ * chunk events' counts (audit v2: one per transaction) or one per record event (v1).
+ */
+function auditLines(result: DemoResult, rule: string): string[] {
+  const events = result.auditEvents;
+  const byType = new Map<string, number>();
+  for (const e of events) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+  const outcomes: Record<RecordOutcome, number> = { masked: 0, quarantined: 0, tombstone: 0 };
+  let accounted = 0;
+  for (const e of events) {
+    if (e.type === 'chunk') {
+      for (const outcome of ['masked', 'quarantined', 'tombstone'] as const) outcomes[outcome] += e.outcomes[outcome];
+      accounted += e.records;
+    } else if (e.type === 'record') {
+      outcomes[e.outcome] += 1;
+      accounted += 1;
+    }
+  }
+  const plan = events.find((e) => e.type === 'plan');
+  const chunk = events.find((e) => e.type === 'chunk');
+  const lines = [rule, `audit events on ${result.auditTopic} (no values): ${[...byType].map(([type, n]) => `${n} ${type}`).join(', ')}`, rule];
+  if (plan !== undefined && chunk !== undefined) {
+    lines.push('a plan event: what masked the records (policy version, schema ids, key id, every field decision), written once per plan:');
+    lines.push(JSON.stringify(plan), '');
+    lines.push('a chunk event: one per transaction, the offsets it covers, counts per outcome, the plan of each run of offsets:');
+    lines.push(JSON.stringify(chunk));
+  } else {
+    lines.push('record events (MASKER_AUDIT=record: one per source record; two shown):');
+    for (const event of events.filter((e) => e.type === 'record').slice(0, 2)) lines.push(JSON.stringify(event));
+  }
+  const shown = Object.entries(outcomes).filter(([, n]) => n > 0).map(([k, v]) => `${k}=${v}`).join(', ');
+  lines.push('', `audit outcomes: ${shown} (records produced: ${result.produced}, accounted for by the audit: ${accounted})`);
+  const first = result.audit[0];
+  if (first !== undefined) {
+    lines.push(`ask the audit about a record: masker audit --audit-topic ${result.auditTopic} --topic ${first.topic} --offset ${first.offset}`);
+  }
+  return lines;
 }
