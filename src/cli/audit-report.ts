@@ -149,7 +149,7 @@ function recordLines(answer: Extract<PartitionOffsetAnswer, { status: 'found' }>
   } else if (r.outcome !== 'quarantined' && !answer.planEventMissing) {
     lines.push(row('policy', 'none (nothing of the record was masked)'));
   }
-  if (r.schemaId !== undefined) lines.push(row('value schema', `${idText(r.schemaId.source)} → ${idText(r.schemaId.target)}`));
+  if (r.schemaId !== undefined) lines.push(row('value schema', schemaText(r.schemaId)));
   if (r.keySchemaId !== undefined) lines.push(row('key schema', `${r.keySchemaId.source} → ${r.keySchemaId.target}`));
   if (r.keyId !== undefined) lines.push(row('key id', r.keyId));
   if (r.target !== undefined && r.outcome !== 'quarantined') lines.push(row('target', r.target));
@@ -165,8 +165,10 @@ function recordLines(answer: Extract<PartitionOffsetAnswer, { status: 'found' }>
   return lines;
 }
 
-function idText(id: number | null): string {
-  return id === null ? 'none' : String(id);
+/** `11 → 21`; `none (no value: a tombstone)` for a key-only plan. */
+function schemaText(ids: { readonly source: number | null; readonly target: number | null }): string {
+  if (ids.source === null && ids.target === null) return 'none (no value: a tombstone)';
+  return `${ids.source ?? 'none'} → ${ids.target ?? 'none'}`;
 }
 
 export function renderRangeText(answer: RangeAnswer): string {
@@ -180,7 +182,7 @@ export function renderRangeText(answer: RangeAnswer): string {
     for (const plan of p.plans) {
       const policy = plan.policy === undefined
         ? 'plan event not read (removed by retention?)'
-        : `${plan.policy.name} version ${plan.policy.version} (sha256 ${plan.policy.sha256.slice(0, 12)}…${disabledText(plan.policy.disabledRules)}), value schema ${idText(plan.schemaId?.source ?? null)} → ${idText(plan.schemaId?.target ?? null)}`;
+        : `${plan.policy.name} version ${plan.policy.version} (sha256 ${plan.policy.sha256.slice(0, 12)}…${disabledText(plan.policy.disabledRules)}), value schema ${plan.schemaId === undefined ? 'none' : schemaText(plan.schemaId)}`;
       lines.push(`  plan         ${plan.plan}  ${policy}`);
     }
     if (p.quarantined.length === 0) lines.push('  quarantined  none');

@@ -137,6 +137,18 @@ describe('what masker audit answers for one offset', () => {
     expect(renderOffsetText(answerOffset(twice, 'customers', 2n))).toContain('WARNING      2 chunk events hold this offset (customers:0:0-3, customers:0:2-5)');
   });
 
+  it('shows a key-only plan (a tombstone whose key was masked) without a value schema', () => {
+    const keyOnly = indexOf([
+      planEvent('kkkk', 1, { schemaId: { source: null, target: null } }),
+      chunkEvent(0, 0, 0, [run('kkkk', 0, 0)], [{ offset: '0', outcome: 'tombstone' }]),
+    ]);
+    const text = renderOffsetText(answerOffset(keyOnly, 'customers', 0n));
+    expect(text).toContain('customers/0@0: tombstone\n');
+    expect(text).toContain('  value schema none (no value: a tombstone)\n');
+    expect(text).toContain('  key schema   10 → 20\n');
+    expect(renderRangeText(answerRange(keyOnly, 'customers', 0n, 0n))).toContain('  outcomes     masked 0, quarantined 0, tombstone 1\n');
+  });
+
   it('gives the same answer as JSON, with the plan\'s field decisions', () => {
     const json = JSON.parse(renderJson(answerOffset(index, 'customers', 2n, [0]))) as Record<string, unknown>;
     expect(json).toMatchObject({
