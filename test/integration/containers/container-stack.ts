@@ -17,6 +17,8 @@ import type { StartedTestContainer } from 'testcontainers';
  */
 
 export const IMAGES_SCRIPT = fileURLToPath(new URL('../../../deploy/containers/images.sh', import.meta.url));
+/** The local stack's Kafka health check: a produce + consume round trip (group coordinator loaded too). */
+const KAFKA_PING = fileURLToPath(new URL('../../../deploy/local/kafka-ping.mjs', import.meta.url));
 
 /** Every container started here carries this label: `docker rm -f $(docker ps -aq --filter label=masker.test-stack)`. */
 export const STACK_LABEL = 'masker.test-stack';
@@ -121,12 +123,36 @@ export async function startContainerStack(): Promise<ContainerStack> {
     throw new Error('a test container did not start', { cause: failed.reason });
   }
   const [k, s, r] = started as [StartedTestContainer, StartedTestContainer, StartedTestContainer];
+  const brokers = `127.0.0.1:${k.getMappedPort(kafkaPort)}`;
+  try {
+    await kafkaRoundTrip(brokers, 120_000);
+  } catch (cause) {
+    await stop();
+    throw cause;
+  }
   return {
     env: {
-      KAFKA_BROKERS: `127.0.0.1:${k.getMappedPort(kafkaPort)}`,
+      KAFKA_BROKERS: brokers,
       SCHEMA_REGISTRY_URL: `http://127.0.0.1:${s.getMappedPort(8081)}`,
       REDIS_URL: `redis://127.0.0.1:${r.getMappedPort(6379)}`,
     },
     stop,
   };
+}
+
+/**
+ * "Kafka Server started" comes before a fresh broker can coordinate groups and transactions: wait, as the
+ * local stack does, until a produce + consume round trip succeeds, so tests do not spend their time on it.
+ */
+async function kafkaRoundTrip(brokers: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      execFileSync(process.execPath, [KAFKA_PING, brokers], { stdio: 'ignore', timeout: 40_000 });
+      return;
+    } catch (cause) {
+      if (Date.now() > deadline) throw new Error(`the Kafka container (${brokers}) did not complete a produce + consume round trip within ${timeoutMs / 1000}s`, { cause });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
