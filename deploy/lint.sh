@@ -52,9 +52,11 @@ else skip 'compose config' 'neither docker compose nor docker-compose installed'
 
 # 4. Dockerfile syntax and instruction checks.
 if command -v npm >/dev/null; then
-  if npm exec --yes --package=dockerfile-utils@0.16.3 -- dockerfile-utils lint deploy/Dockerfile; then
-    ok 'dockerfile-utils lint'
-  else bad 'dockerfile-utils lint'; fi
+  for file in deploy/Dockerfile deploy/containers/*/Dockerfile deploy/containers/stand-ins/*.Dockerfile; do
+    if npm exec --yes --package=dockerfile-utils@0.16.3 -- dockerfile-utils lint "$file"; then
+      ok "dockerfile-utils lint $file"
+    else bad "dockerfile-utils lint $file"; fi
+  done
 else skip dockerfile-utils 'npm not installed'; fi
 
 # 5. Grafana dashboard: valid JSON (the unit test checks its queries against the metric registry).
