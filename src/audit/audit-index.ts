@@ -248,9 +248,11 @@ function gaps(covered: [bigint, bigint][], from: bigint, to: bigint): { from: st
 
 /**
  * One audit message's value as an event, or why it is not one (invalid JSON, another `schema`, an unknown
- * `type`, a missing field the index needs). Only the shape the index reads is checked.
+ * `type`, a missing field the index needs). Only the shape the index reads is checked. `otherType`: a
+ * masker audit schema with a type this reader does not know (masker serve's `http-mask`, a later type) —
+ * readers skip those rather than call them malformed.
  */
-export function parseAuditEvent(value: Buffer | null): { event: AuditEvent } | { problem: string } {
+export function parseAuditEvent(value: Buffer | null): { event: AuditEvent } | { problem: string; otherType?: true } {
   if (value === null) return { problem: 'empty message' };
   let data: unknown;
   try {
@@ -262,7 +264,7 @@ export function parseAuditEvent(value: Buffer | null): { event: AuditEvent } | {
   const { schema, type } = data as { schema?: unknown; type?: unknown };
   if (schema !== AUDIT_SCHEMA_VERSION && schema !== AUDIT_V2_SCHEMA_VERSION) return { problem: `unknown schema ${JSON.stringify(schema)}` };
   const missing = REQUIRED[String(type)];
-  if (missing === undefined) return { problem: `unknown type ${JSON.stringify(type)}` };
+  if (missing === undefined) return { problem: `unknown type ${JSON.stringify(type)}`, otherType: true };
   const absent = missing.find((path) => valueAt(data, path) === undefined);
   if (absent !== undefined) return { problem: `${String(type)} event without ${absent}` };
   return { event: data as AuditEvent };

@@ -162,6 +162,9 @@ describe('parseAuditEvent', () => {
     expect(problem(Buffer.from('42'))).toBe('not a JSON object');
     expect(problem(Buffer.from('{"schema":"other/v9","type":"chunk"}'))).toBe('unknown schema "other/v9"');
     expect(problem(Buffer.from('{"schema":"masker.audit/v2","type":"batch"}'))).toBe('unknown type "batch"');
+    // masker serve's per-call events share the topic: another type, not a malformed message.
+    expect(parseAuditEvent(Buffer.from('{"schema":"masker.audit/v1","type":"http-mask","id":"x"}'))).toEqual({ problem: 'unknown type "http-mask"', otherType: true });
+    expect(parseAuditEvent(Buffer.from('{"schema":"other/v9","type":"chunk"}'))).not.toHaveProperty('otherType');
     const { plans: _plans, ...noPlans } = chunk0;
     expect(problem(Buffer.from(JSON.stringify(noPlans)))).toBe('chunk event without plans');
     expect(problem(Buffer.from(JSON.stringify({ ...recordEvent(0), source: { topic: 'orders', partition: 0 } })))).toBe('record event without source.offset');
