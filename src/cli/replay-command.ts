@@ -121,6 +121,8 @@ export async function replayCommand(opts: ReplayCliOptions): Promise<number> {
       quarantineTopic: env.MASKER_QUARANTINE_TOPIC,
       maxRecordBytes: env.MASKER_MAX_RECORD_BYTES,
       auditMode: env.MASKER_AUDIT,
+      maxBatchRecords: env.MASKER_BATCH_RECORDS,
+      partitionConcurrency: env.MASKER_PARTITION_CONCURRENCY,
       ...(rate === undefined ? {} : { rate }),
       onProgress: (done, total) => progress.update(done, total),
       interrupted,

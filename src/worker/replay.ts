@@ -28,6 +28,10 @@ export interface ReplayOptions extends RouteWiring {
   readonly interrupted?: Promise<void>;
   /** Which run of this range (see {@link replayGroupId}): 1 (default) for the first, n for the n-th `--again`. */
   readonly run?: number;
+  /** Records per transaction without `rate` (MASKER_BATCH_RECORDS). Default 500. */
+  readonly maxBatchRecords?: number;
+  /** Partitions re-masked at the same time, as `masker run` does (MASKER_PARTITION_CONCURRENCY). Default 2. */
+  readonly partitionConcurrency?: number;
 }
 
 export interface ReplayResult {
@@ -108,7 +112,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     // A crashed replay's member holds its partitions until its session expires: keep that short, so the
     // resumed run starts within seconds.
     sessionTimeoutMs: 6_000,
-    maxBatchRecords: options.rate === undefined ? 500 : Math.max(1, Math.min(500, Math.floor(options.rate / 4))),
+    // With a rate, small transactions keep the pace even; without one, replay runs at the worker's speed:
+    // the same chunk size and partitions in flight as `masker run` (one partition at a time halved it).
+    maxBatchRecords: options.rate === undefined
+      ? options.maxBatchRecords ?? 500
+      : Math.max(1, Math.min(options.maxBatchRecords ?? 500, Math.floor(options.rate / 4))),
+    partitionConcurrency: options.partitionConcurrency ?? 2,
     handler: async (records) => {
       const inRange = records.filter((r) => BigInt(r.offset) < (bounds.get(r.partition)?.to ?? 0n) && BigInt(r.offset) >= (bounds.get(r.partition)?.from ?? 0n));
       if (limiter !== undefined && inRange.length > 0) {
