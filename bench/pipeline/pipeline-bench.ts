@@ -3,6 +3,7 @@
  *  (a) baseline: a plain kafkajs exactly-once copy of the topic with the same batching (copy-worker.ts);
  *  (b) masker run (the bin, as a user runs it) on the reference CDC record of the engine benchmark;
  *  (b') the same with the safety net off (untagged.detect: []), to price scanning unmasked strings;
+ *  (b'') the same with per-record audit events (MASKER_AUDIT=record, v1) instead of chunk events (v2);
  *  (c) masker with 2 workers in one group vs 1 (2 source partitions);
  *  (d) end-to-end latency p50/p99 at about half of (b)'s throughput;
  *  (e) the masker worker's peak RSS;
@@ -12,7 +13,7 @@
  * .bench-build/), masker from dist/ (npm run build); a TS loader measured up to 40% slower.
  *
  *   npm run bench:pipeline                         # 20k records, ~2 min
- *   BENCH_STEPS=copy,run,replay npm run bench:pipeline   # only some steps: copy run nonet two replay latency
+ *   BENCH_STEPS=copy,run,replay npm run bench:pipeline   # only some steps: copy run record nonet two replay latency
  *   BENCH_COMPARE_ROOT=/tmp/other-checkout npm run bench:pipeline   # (a) and (b) also from another built checkout
  *       (dist/ and .bench-build/ built, e.g. before/after a change or a node_modules patch), alternating
  *   BENCH_RECORDS=100000 BENCH_LATENCY_SECONDS=20 npm run bench:pipeline
@@ -47,7 +48,7 @@ function repoRoot(): string {
 const ROOT = repoRoot();
 /** Another checkout (built) whose copy and masker run alternate with ours: a before/after in one run. */
 const COMPARE_ROOT = process.env['BENCH_COMPARE_ROOT'] === undefined ? undefined : `${process.env['BENCH_COMPARE_ROOT'].replace(/\/$/, '')}/`;
-const STEPS = new Set((process.env['BENCH_STEPS'] ?? 'copy,run,nonet,two,replay,latency').split(','));
+const STEPS = new Set((process.env['BENCH_STEPS'] ?? 'copy,run,record,nonet,two,replay,latency').split(','));
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 20_000);
 const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 8);
 /** Seconds at the latency run's rate before measuring: a fresh worker's JIT warm-up shows as a backlog. */
@@ -334,6 +335,18 @@ if (STEPS.has('nonet')) {
   cpu['safetyNetOff'] = netOffRun;
   results['safetyNetOff'] = netOffRun.rate;
   log(`(b') masker, safety net off:    ${Math.round(netOffRun.rate)} records/s  ${toCopy(netOffRun.rate)}${one === undefined ? '' : `(net on/off ${(one / netOffRun.rate).toFixed(2)})  `}${describe(netOffRun)}`);
+}
+
+// (b'') the same with per-record audit events (MASKER_AUDIT=record, audit v1): what audit v2 saves.
+if (STEPS.has('record')) {
+  const recordGroup = `bench-masker-record-${run}`;
+  const children = [startMasker(routeDir(source, `bench.masked-record.${run}`), recordGroup, { MASKER_AUDIT: 'record' })];
+  const recordRun = await measure(recordGroup, source, RECORDS, children);
+  const rss = peakRssMb(children[0]!);
+  await stop(children);
+  cpu['recordAudit'] = recordRun;
+  results['recordAudit'] = recordRun.rate;
+  log(`(b'') masker, MASKER_AUDIT=record: ${Math.round(recordRun.rate)} records/s  ${toCopy(recordRun.rate)}${one === undefined ? '' : `(chunk/record ${(one / recordRun.rate).toFixed(2)})  `}peak RSS ${rss} MB  ${describe(recordRun)}`);
 }
 
 // (c) masker, two workers in one group
