@@ -95,6 +95,11 @@ export type AuditMode = 'chunk' | 'record';
 
 /** The name of the header carrying the plan hash on every record masked in `chunk` mode (lineage). */
 export const PLAN_HEADER = 'masker.plan';
+/**
+ * The header carrying the source offset on every record masked in `chunk` mode (the partition is the
+ * record's own): with the plan hash, a test service traces any record to its chunk event and its source.
+ */
+export const SOURCE_OFFSET_HEADER = 'masker.source.offset';
 
 /**
  * What masked a record: the route's policy (version, sha256, disabled rules), the writer and target schema

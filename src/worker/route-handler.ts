@@ -1,4 +1,4 @@
-import { encodeAuditEvent, PLAN_HEADER, type AuditEvent, type AuditMode } from '../audit/audit-event.js';
+import { encodeAuditEvent, PLAN_HEADER, SOURCE_OFFSET_HEADER, type AuditEvent, type AuditMode } from '../audit/audit-event.js';
 import type { Route } from '../config/routes.js';
 import { MaskerError } from '../errors.js';
 import type { InboundRecord, OutboundMessage } from '../kafka/transactional-loop.js';
@@ -74,7 +74,12 @@ export class RouteHandler {
       if (result.target !== undefined) {
         // Same partition as the source: the target was created with the source's partition count, so
         // per-partition order (and so per-key order) carries over exactly.
-        const headers = plan === undefined ? result.target.headers : { ...result.target.headers, [PLAN_HEADER]: plan.header };
+        // Audit v2's lineage: the source offset on every target record, the plan hash where something was masked.
+        const headers = chunkAudit === undefined
+          ? result.target.headers
+          : plan === undefined
+            ? { ...result.target.headers, [SOURCE_OFFSET_HEADER]: record.offset }
+            : { ...result.target.headers, [PLAN_HEADER]: plan.header, [SOURCE_OFFSET_HEADER]: record.offset };
         out.push({ topic: route.target.topic, partition: record.partition, cluster: 'target', ...result.target, ...(headers === undefined ? {} : { headers }) });
         counts.masked(facts, metrics !== undefined);
       }

@@ -1,6 +1,6 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLAN_HEADER, type AuditMode } from '../../src/audit/audit-event.js';
+import { PLAN_HEADER, SOURCE_OFFSET_HEADER, type AuditMode } from '../../src/audit/audit-event.js';
 import { QUARANTINE_HEADERS } from '../../src/worker/record-processor.js';
 import { readAudit } from './support/audit.js';
 import { consumeAll, createTopics, testKafka, testRegistry, unique } from './support/services.js';
@@ -102,11 +102,12 @@ describe.each<AuditMode>(['chunk', 'record'])('bad input never reaches the targe
     const out = await consumeAll(kafka, target, accepted.length, { settleMs: 2_000 });
     expect(out).toHaveLength(accepted.length);
     for (const message of out) {
-      // The source's headers are dropped; audit v2 adds the plan hash (16 hex digits, never a value).
+      // The source's headers are dropped; audit v2 adds the lineage: plan hash (16 hex digits) and source offset, never a value.
       if (auditMode === 'record') expect(message.headers).toEqual({});
       else {
-        expect(Object.keys(message.headers)).toEqual([PLAN_HEADER]);
+        expect(Object.keys(message.headers)).toEqual([PLAN_HEADER, SOURCE_OFFSET_HEADER]);
         expect(message.headers[PLAN_HEADER]?.toString()).toMatch(/^[0-9a-f]{16}$/);
+        expect(message.headers[SOURCE_OFFSET_HEADER]?.toString()).toMatch(/^\d+$/);
       }
       if (message.value !== null) {
         const masked = (await registry.decode(message.value)) as { id: number; email: string };

@@ -8,7 +8,7 @@ import type { ActivePolicy } from '../../../src/policy/active-policy.js';
 import { parseSchema, type SchemaLookup } from '../../../src/registry/schema-cache.js';
 import { writeFrame } from '../../../src/registry/wire-format.js';
 import type { AuditEvent, ChunkAuditEvent, PlanAuditEvent } from '../../../src/audit/audit-event.js';
-import { PLAN_HEADER } from '../../../src/audit/audit-event.js';
+import { PLAN_HEADER, SOURCE_OFFSET_HEADER } from '../../../src/audit/audit-event.js';
 import type { InboundRecord, OutboundMessage } from '../../../src/kafka/messages.js';
 import { RouteHandler } from '../../../src/worker/route-handler.js';
 
@@ -68,6 +68,7 @@ describe('RouteHandler: audit v2', () => {
     const targets = out.filter((o) => o.topic === 'dst');
     expect(targets).toHaveLength(4);
     for (const t of targets.filter((o) => o.value !== null)) expect(t.headers?.[PLAN_HEADER]?.toString()).toBe(plan.plan);
+    expect(targets.map((t) => t.headers?.[SOURCE_OFFSET_HEADER])).toEqual(['10', '11', '13', '14']);
     expect(chunk).toMatchObject({
       id: 'src:0:10-14',
       source: { topic: 'src', partition: 0, firstOffset: '10', lastOffset: '14' },
