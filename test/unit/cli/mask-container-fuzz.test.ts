@@ -30,7 +30,6 @@ const schemaJson = {
     { name: 'note', type: ['null', 'string'], default: null, 'confluent:tags': ['PII'] },
   ],
 } as unknown as avro.Schema;
-const type = avro.Type.forSchema(schemaJson);
 const records = Array.from({ length: 10 }, (_, i) => ({
   id: i,
   email: `secret-${i}@example.org`,
