@@ -109,7 +109,9 @@ compose_run_and_produce() {
 # `masker demo` (the compose `demo` service, its own demo.* topics and in-process worker): exits 0, and the
 # staging topics it wrote hold none of the raw values of its production topics.
 compose_demo() {
-  "${compose[@]}" run --rm --no-deps -T demo >"$work/demo.txt" 2>&1 || { tail -n 30 "$work/demo.txt" >&2; return 1; }
+  # The demo's report shows its (synthetic) records; on failure show only its error lines.
+  "${compose[@]}" run --rm --no-deps -T demo >"$work/demo.txt" 2>&1 \
+    || { grep -iE 'error|masker:' "$work/demo.txt" | tail -n 20 >&2; echo "[containers] masker demo failed" >&2; return 1; }
   grep -E '^(audit outcomes|orders.customer_id)' "$work/demo.txt" | head -n 2 | sed 's/^/[containers] demo: /'
   local t
   for t in customers orders; do
