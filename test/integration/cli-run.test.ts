@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLAN_HEADER } from '../../src/audit/audit-event.js';
+import { PLAN_HEADER, SOURCE_OFFSET_HEADER } from '../../src/audit/audit-event.js';
 import { distinctRecords, readAudit } from './support/audit.js';
 import { startCliWorker, waitFor, writeConfig, type CliWorker } from './support/cli-worker.js';
 import { consumeAll, createTopics, deleteTopics, produceAvro, testKafka, testRegistry, unique } from './support/services.js';
@@ -59,14 +59,17 @@ describe('masker run (the bin, as a separate process)', () => {
     expect(worker.stderr()).not.toContain('corp.example');
   });
 
-  it('audits by chunk by default (MASKER_AUDIT unset): every record once, its plan in a lineage header', async () => {
+  it('audits by chunk by default (MASKER_AUDIT unset): every record once, its plan and source offset in lineage headers', async () => {
     const read = await readAudit(kafka, audit, 3);
     expect(read.records).toHaveLength(3);
     expect(distinctRecords(read.records)).toBe(3);
     expect(read.events.filter((e) => e.type === 'record')).toHaveLength(0);
     expect(read.records.every((r) => r.from.type === 'chunk' && r.outcome === 'masked' && r.policy?.name === 'cli-test')).toBe(true);
     const out = await consumeAll(kafka, target, 3);
-    for (const m of out) expect(m.headers[PLAN_HEADER]?.toString()).toBe(read.records[0]!.planHash);
+    for (const m of out) {
+      expect(m.headers[PLAN_HEADER]?.toString()).toBe(read.records[0]!.planHash);
+      expect(m.headers[SOURCE_OFFSET_HEADER]?.toString()).toBe(m.offset); // one partition, nothing quarantined: same offsets
+    }
     expect(read.text).not.toContain('corp.example');
   });
 
@@ -117,12 +120,12 @@ describe('masker run with MASKER_AUDIT=record (audit v1)', () => {
     await deleteTopics(kafka, [source, target, audit, quarantine]);
   });
 
-  it('writes one record event per source record, no chunk or plan event, no lineage header', async () => {
+  it('writes one record event per source record, no chunk or plan event, no lineage headers', async () => {
     await waitFor('the worker to start', async () => worker.stderr().includes('worker started') || worker.child.exitCode !== null);
     expect(worker.child.exitCode, worker.stderr()).toBeNull();
     const out = await consumeAll(kafka, target, 3);
     expect(out).toHaveLength(3);
-    for (const m of out) expect(m.headers[PLAN_HEADER]).toBeUndefined();
+    for (const m of out) expect(Object.keys(m.headers)).toEqual([]);
     const read = await readAudit(kafka, audit, 4);
     expect(read.events.map((e) => e.type).filter((t) => t !== 'schema-approved')).toEqual(['record', 'record', 'record', 'record']);
     expect(read.events.every((e) => e.schema === 'masker.audit/v1')).toBe(true);
