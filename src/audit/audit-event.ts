@@ -151,8 +151,8 @@ export interface PlanRun {
 
 /**
  * One per transaction: the source records from `firstOffset` to `lastOffset` (inclusive) of one partition.
- * Every consumed source offset lies in exactly one committed chunk event of its route (offsets Kafka never
- * delivers, such as transaction markers, may lie inside a range or between two ranges).
+ * Every consumed source offset lies in exactly one committed chunk event of its consumer group (offsets
+ * Kafka never delivers, such as transaction markers, may lie inside a range or between two ranges).
  */
 export interface ChunkAuditEvent {
   readonly schema: typeof AUDIT_V2_SCHEMA_VERSION;
@@ -161,6 +161,12 @@ export interface ChunkAuditEvent {
   readonly id: string;
   readonly time: string;
   readonly route: string;
+  /**
+   * The consumer group whose transaction committed this chunk: the workers' (MASKER_GROUP_ID) or a replay
+   * run's. Each group's chunk events hold a source offset at most once; a replayed offset has one of the
+   * workers' group and one per replay run.
+   */
+  readonly group: string;
   readonly source: { readonly topic: string; readonly partition: number; readonly firstOffset: string; readonly lastOffset: string };
   readonly target: { readonly topic: string };
   readonly records: number;

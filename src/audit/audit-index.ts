@@ -33,6 +33,12 @@ export interface AuditedRecord {
   readonly newSchema?: boolean;
   readonly detections?: readonly DetectionAudit[];
   readonly replayed?: boolean;
+  /**
+   * The audit run it belongs to: a chunk's consumer group (the workers' or a replay run's); for v1 record
+   * events, which name no group, `replay` for replayed ones and `` for the rest. Within one run a source
+   * offset is audited at most once; a replayed offset is audited once by the workers and once per replay run.
+   */
+  readonly group: string;
   /** The event it was read from: `chunk` (v2) or `record` (v1), by id. */
   readonly from: { readonly type: 'chunk' | 'record'; readonly id: string; readonly time: string };
 }
@@ -48,6 +54,8 @@ export interface RangeSummary {
    */
   readonly outcomes: Record<RecordOutcome, number>;
   readonly approximate: boolean;
+  /** Every event summarized is a replay's (`masker replay`). */
+  readonly replayed: boolean;
   /**
    * Stretches of the range (inclusive) no event covers: not masked yet (or not committed), past the end of
    * the source, removed from the audit topic by retention — or offsets that are not records (transaction
@@ -68,7 +76,8 @@ export interface RangeSummary {
 export class AuditIndex {
   private readonly plans = new Map<string, PlanAuditEvent>();
   private readonly chunks = new Map<string, ChunkAuditEvent[]>();
-  private readonly records = new Map<string, RecordAuditEvent>();
+  /** v1 record events by `<partition key>:<offset>`: more than one when the offset was replayed. */
+  private readonly records = new Map<string, RecordAuditEvent[]>();
   private sorted = true;
 
   add(event: AuditEvent): void {
@@ -84,9 +93,11 @@ export class AuditIndex {
         this.sorted = false;
         return;
       }
-      case 'record':
-        this.records.set(`${partitionKey(event.source.topic, event.source.partition)}:${event.source.offset}`, event);
+      case 'record': {
+        const key = `${partitionKey(event.source.topic, event.source.partition)}:${event.source.offset}`;
+        this.records.set(key, [...(this.records.get(key) ?? []), event]);
         return;
+      }
       default:
         return;
     }
@@ -102,13 +113,33 @@ export class AuditIndex {
    * aborted record takes an offset; `chunksAt` tells the two apart).
    */
   find(topic: string, partition: number, offset: bigint): AuditedRecord | undefined {
-    const v1 = this.records.get(`${partitionKey(topic, partition)}:${offset}`);
-    if (v1 !== undefined) return fromRecordEvent(v1);
-    const chunk = this.chunksAt(topic, partition, offset)[0];
-    return chunk === undefined ? undefined : this.fromChunk(chunk, offset);
+    return this.findAll(topic, partition, offset)[0];
   }
 
-  /** The chunk events whose range holds `offset`: one, when the audit is whole (exactly once), or none. */
+  /**
+   * Every audited version of the record at `offset`: the workers' first (what masked it as it streamed),
+   * then each replay run's by time. One per audit run when the audit is whole.
+   */
+  findAll(topic: string, partition: number, offset: bigint): AuditedRecord[] {
+    const found = (this.records.get(`${partitionKey(topic, partition)}:${offset}`) ?? []).map(fromRecordEvent);
+    for (const chunk of this.chunksAt(topic, partition, offset)) {
+      const record = this.recordOf(chunk, offset);
+      if (record !== undefined) found.push(record);
+    }
+    return found.sort((a, b) => Number(a.replayed === true) - Number(b.replayed === true) || a.from.time.localeCompare(b.from.time));
+  }
+
+  /** The audit runs (see {@link AuditedRecord.group}) with events in `from`..`to` of a partition: the workers' first. */
+  groupsIn(topic: string, partition: number, from: bigint, to: bigint): string[] {
+    const groups = new Map<string, boolean>();
+    for (const chunk of this.chunksOf(topic, partition)) {
+      if (BigInt(chunk.source.lastOffset) >= from && BigInt(chunk.source.firstOffset) <= to) groups.set(chunkGroup(chunk), chunk.replayed === true);
+    }
+    for (const record of this.recordsOf(topic, partition, from, to)) groups.set(recordGroup(record), record.replayed === true);
+    return [...groups].sort((a, b) => Number(a[1]) - Number(b[1]) || a[0].localeCompare(b[0])).map(([g]) => g);
+  }
+
+  /** The chunk events whose range holds `offset`: one per audit run when the audit is whole, or none. */
   chunksAt(topic: string, partition: number, offset: bigint): ChunkAuditEvent[] {
     return this.chunksOf(topic, partition).filter((c) => BigInt(c.source.firstOffset) <= offset && offset <= BigInt(c.source.lastOffset));
   }
@@ -126,23 +157,28 @@ export class AuditIndex {
   partitions(topic: string): number[] {
     const found = new Set<number>();
     for (const list of this.chunks.values()) for (const c of list) if (c.source.topic === topic) found.add(c.source.partition);
-    for (const r of this.records.values()) if (r.source.topic === topic) found.add(r.source.partition);
+    for (const [r] of this.records.values()) if (r !== undefined && r.source.topic === topic) found.add(r.source.partition);
     return [...found].sort((a, b) => a - b);
   }
 
-  /** Offsets `from`..`to` (inclusive) of one partition: outcomes, quarantined records, plans used, what no event covers. */
-  summarize(topic: string, partition: number, from: bigint, to: bigint): RangeSummary {
+  /**
+   * Offsets `from`..`to` (inclusive) of one partition: outcomes, quarantined records, plans used, what no
+   * event covers — of one audit run (`group`, see {@link groupsIn}), or of all of them added up.
+   */
+  summarize(topic: string, partition: number, from: bigint, to: bigint, group?: string): RangeSummary {
     const outcomes: Record<RecordOutcome, number> = { masked: 0, quarantined: 0, tombstone: 0 };
     const quarantined: AuditedRecord[] = [];
     const plans = new Map<string, PlanAuditEvent | undefined>();
     const covered: [bigint, bigint][] = [];
     let events = 0;
+    let replays = 0;
     let approximate = false;
     for (const chunk of this.chunksOf(topic, partition)) {
       const first = BigInt(chunk.source.firstOffset);
       const last = BigInt(chunk.source.lastOffset);
-      if (last < from || first > to) continue;
+      if (last < from || first > to || (group !== undefined && chunkGroup(chunk) !== group)) continue;
       events += 1;
+      if (chunk.replayed === true) replays += 1;
       covered.push([first, last]);
       const counted = countInRange(chunk, from, to);
       approximate ||= counted.approximate;
@@ -153,25 +189,35 @@ export class AuditIndex {
       for (const entry of chunk.entries) {
         const at = BigInt(entry.offset);
         if (entry.outcome === 'quarantined' && at >= from && at <= to) {
-          const record = this.fromChunk(chunk, at);
+          const record = this.recordOf(chunk, at);
           if (record !== undefined) quarantined.push(record);
         }
       }
     }
-    for (const record of this.records.values()) {
+    for (const record of this.recordsOf(topic, partition, from, to)) {
+      if (group !== undefined && recordGroup(record) !== group) continue;
       const at = BigInt(record.source.offset);
-      if (record.source.topic !== topic || record.source.partition !== partition || at < from || at > to) continue;
       events += 1;
+      if (record.replayed === true) replays += 1;
       covered.push([at, at]);
       outcomes[record.outcome] += 1;
       if (record.outcome === 'quarantined') quarantined.push(fromRecordEvent(record));
     }
     quarantined.sort((a, b) => compareOffsets(a.offset, b.offset));
-    return { events, outcomes, approximate, uncovered: gaps(covered, from, to), quarantined, plans };
+    return { events, outcomes, approximate, replayed: events > 0 && replays === events, uncovered: gaps(covered, from, to), quarantined, plans };
+  }
+
+  private *recordsOf(topic: string, partition: number, from: bigint, to: bigint): Generator<RecordAuditEvent> {
+    for (const list of this.records.values()) {
+      for (const record of list) {
+        const at = BigInt(record.source.offset);
+        if (record.source.topic === topic && record.source.partition === partition && at >= from && at <= to) yield record;
+      }
+    }
   }
 
   /** The record at `offset` as `chunk` tells it; undefined when the offset is in no entry and no plan run (not a record). */
-  private fromChunk(chunk: ChunkAuditEvent, offset: bigint): AuditedRecord | undefined {
+  recordOf(chunk: ChunkAuditEvent, offset: bigint): AuditedRecord | undefined {
     const text = offset.toString();
     const entry = chunk.entries.find((e) => e.offset === text);
     const run = entry?.outcome === 'quarantined'
@@ -199,6 +245,7 @@ export class AuditIndex {
       ...(entry?.newSchema === true ? { newSchema: true } : {}),
       ...(entry?.detections === undefined ? {} : { detections: entry.detections }),
       ...(chunk.replayed === true ? { replayed: true } : {}),
+      group: chunkGroup(chunk),
       from: { type: 'chunk', id: chunk.id, time: chunk.time },
     };
   }
@@ -273,7 +320,7 @@ export function parseAuditEvent(value: Buffer | null): { event: AuditEvent } | {
 /** Fields the index reads, per event type (other types are kept but not indexed). */
 const REQUIRED: Record<string, readonly string[]> = {
   record: ['source.topic', 'source.partition', 'source.offset', 'outcome'],
-  chunk: ['source.topic', 'source.partition', 'source.firstOffset', 'source.lastOffset', 'outcomes', 'plans', 'entries'],
+  chunk: ['group', 'source.topic', 'source.partition', 'source.firstOffset', 'source.lastOffset', 'outcomes', 'plans', 'entries'],
   plan: ['plan', 'policy'],
   'policy-applied': [],
   'policy-rejected': [],
@@ -290,7 +337,8 @@ function valueAt(data: unknown, path: string): unknown {
   return at;
 }
 
-function fromRecordEvent(event: RecordAuditEvent): AuditedRecord {
+/** A v1 record event as an {@link AuditedRecord}. */
+export function fromRecordEvent(event: RecordAuditEvent): AuditedRecord {
   return {
     route: event.route,
     topic: event.source.topic,
@@ -309,8 +357,19 @@ function fromRecordEvent(event: RecordAuditEvent): AuditedRecord {
     ...(event.newSchema === true ? { newSchema: true } : {}),
     ...(event.detections === undefined ? {} : { detections: event.detections }),
     ...(event.replayed === true ? { replayed: true } : {}),
+    group: recordGroup(event),
     from: { type: 'record', id: event.id, time: event.time },
   };
+}
+
+/** A chunk's audit run: its consumer group (`replay` for a replayed chunk that names none). */
+function chunkGroup(chunk: ChunkAuditEvent): string {
+  return chunk.group !== '' ? chunk.group : chunk.replayed === true ? 'replay' : '';
+}
+
+/** v1 record events name no group: replayed ones form one run, the rest another. */
+function recordGroup(event: RecordAuditEvent): string {
+  return event.replayed === true ? 'replay' : '';
 }
 
 function partitionKey(topic: string, partition: number): string {

@@ -14,8 +14,10 @@ export type PartitionOffsetAnswer =
     readonly record: AuditedRecord;
     /** The plan hash names a plan whose `plan` event was not read (removed by retention, or another audit topic). */
     readonly planEventMissing: boolean;
-    /** More than one chunk event holds the offset: the audit is not exactly-once (their ids, the one shown first). */
+    /** More than one chunk event of the record's audit run holds the offset: not exactly-once (their ids, the one shown first). */
     readonly coveredBy: readonly string[];
+    /** The same offset as other audit runs tell it (replays: each `masker replay` run audits its records again). */
+    readonly others: readonly AuditedRecord[];
   }
   /** A chunk's range holds the offset but the chunk says it is no record (a transaction marker, an aborted record). */
   | { readonly partition: number; readonly status: 'not-a-record'; readonly chunk: { readonly id: string; readonly time: string } }
@@ -30,6 +32,9 @@ export interface OffsetAnswer {
 
 export interface PartitionRangeAnswer {
   readonly partition: number;
+  /** The audit run summarized (a consumer group; see AuditedRecord.group): a range a replay re-masked has one answer per run. */
+  readonly group: string;
+  readonly replayed: boolean;
   /** Chunk (v2) and record (v1) events covering offsets of the range. */
   readonly events: number;
   readonly outcomes: Readonly<Record<RecordOutcome, number>>;
@@ -67,7 +72,7 @@ function partitionsOf(index: AuditIndex, topic: string, partitions: readonly num
 
 export function answerOffset(index: AuditIndex, topic: string, offset: bigint, partitions?: readonly number[]): OffsetAnswer {
   const answers = partitionsOf(index, topic, partitions).map((p): PartitionOffsetAnswer => {
-    const record = index.find(topic, p, offset);
+    const [record, ...others] = index.findAll(topic, p, offset);
     const chunks = index.chunksAt(topic, p, offset);
     if (record === undefined) {
       const chunk = chunks[0];
@@ -78,32 +83,46 @@ export function answerOffset(index: AuditIndex, topic: string, offset: bigint, p
       status: 'found',
       record,
       planEventMissing: record.planHash !== undefined && index.plan(record.planHash) === undefined,
-      coveredBy: chunks.length > 1 ? chunks.map((c) => c.id) : [],
+      coveredBy: sameRun(record, others),
+      others: others.filter((o) => o.group !== record.group),
     };
   });
   return { kind: 'offset', topic, offset: offset.toString(), partitions: answers };
 }
 
+/** The events of the record's own audit run that hold it: more than one breaks exactly-once. */
+function sameRun(record: AuditedRecord, others: readonly AuditedRecord[]): string[] {
+  const same = others.filter((o) => o.group === record.group);
+  return same.length === 0 ? [] : [record, ...same].map((r) => r.from.id);
+}
+
 export function answerRange(index: AuditIndex, topic: string, from: bigint, to: bigint, partitions?: readonly number[]): RangeAnswer {
-  const answers = partitionsOf(index, topic, partitions).map((p): PartitionRangeAnswer => {
-    const summary = index.summarize(topic, p, from, to);
-    return {
-      partition: p,
-      events: summary.events,
-      outcomes: summary.outcomes,
-      approximate: summary.approximate,
-      plans: [...summary.plans].map(([plan, event]) => (event === undefined ? { plan } : {
-        plan,
-        policy: event.policy,
-        schemaId: event.schemaId,
-        ...(event.keySchemaId === undefined ? {} : { keySchemaId: event.keySchemaId }),
-        keyId: event.keyId,
-      })),
-      quarantined: summary.quarantined.map((r) => ({ offset: r.offset, code: r.error?.code ?? 'unknown', message: r.error?.message ?? '' })),
-      uncovered: summary.uncovered,
-    };
+  const answers = partitionsOf(index, topic, partitions).flatMap((p): PartitionRangeAnswer[] => {
+    const groups = index.groupsIn(topic, p, from, to);
+    return (groups.length === 0 ? [undefined] : groups).map((group) => rangeAnswer(index, topic, p, from, to, group));
   });
   return { kind: 'range', topic, from: from.toString(), to: to.toString(), partitions: answers };
+}
+
+function rangeAnswer(index: AuditIndex, topic: string, p: number, from: bigint, to: bigint, group: string | undefined): PartitionRangeAnswer {
+  const summary = index.summarize(topic, p, from, to, group);
+  return {
+    partition: p,
+    group: group ?? '',
+    replayed: summary.replayed,
+    events: summary.events,
+    outcomes: summary.outcomes,
+    approximate: summary.approximate,
+    plans: [...summary.plans].map(([plan, event]) => (event === undefined ? { plan } : {
+      plan,
+      policy: event.policy,
+      schemaId: event.schemaId,
+      ...(event.keySchemaId === undefined ? {} : { keySchemaId: event.keySchemaId }),
+      keyId: event.keyId,
+    })),
+    quarantined: summary.quarantined.map((r) => ({ offset: r.offset, code: r.error?.code ?? 'unknown', message: r.error?.message ?? '' })),
+  uncovered: summary.uncovered,
+  };
 }
 
 const NO_TOPIC = 'no event of the audit topic names this source topic: is it the source of a route auditing to this topic?';
@@ -159,8 +178,13 @@ function recordLines(answer: Extract<PartitionOffsetAnswer, { status: 'found' }>
   const flags = [...(r.newSchema === true ? ['first record of a new writer schema'] : []), ...(r.replayed === true ? ['replayed'] : [])];
   if (flags.length > 0) lines.push(row('flags', flags.join(', ')));
   lines.push(row('audited by', `${r.from.type} ${r.from.id} at ${r.from.time}`));
+  if (r.group !== '') lines.push(row('group', r.group));
   if (answer.coveredBy.length > 1) {
-    lines.push(row('WARNING', `${answer.coveredBy.length} chunk events hold this offset (${answer.coveredBy.join(', ')}): the audit should hold exactly one`));
+    lines.push(row('WARNING', `${answer.coveredBy.length} events of one audit run hold this offset (${answer.coveredBy.join(', ')}): the audit should hold exactly one`));
+  }
+  for (const o of answer.others) {
+    const policy = o.policy === undefined ? '' : `, policy ${o.policy.name} version ${o.policy.version}`;
+    lines.push(row(o.replayed === true ? 'replayed' : 'also', `${o.outcome}${o.planHash === undefined ? '' : `, plan ${o.planHash}`}${policy} — ${o.from.type} ${o.from.id} at ${o.from.time}${o.group === '' ? '' : ` (group ${o.group})`}`));
   }
   return lines;
 }
@@ -177,7 +201,8 @@ export function renderRangeText(answer: RangeAnswer): string {
   const lines: string[] = [];
   for (const p of answer.partitions) {
     const total = p.outcomes.masked + p.outcomes.quarantined + p.outcomes.tombstone;
-    lines.push(`${topic}/${p.partition} offsets ${from}..${to}: ${total} record(s) audited by ${p.events} event(s)`);
+    const run = p.group === '' ? '' : ` (${p.replayed ? 'replay run' : 'group'} ${p.group})`;
+    lines.push(`${topic}/${p.partition} offsets ${from}..${to}${run}: ${total} record(s) audited by ${p.events} event(s)`);
     lines.push(`  outcomes     masked ${p.outcomes.masked}${p.approximate ? ' (at most)' : ''}, quarantined ${p.outcomes.quarantined}, tombstone ${p.outcomes.tombstone}`);
     for (const plan of p.plans) {
       const policy = plan.policy === undefined

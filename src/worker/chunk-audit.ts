@@ -104,7 +104,8 @@ export class ChunkAudit {
   /** The plans this chunk used, in order of first use. */
   readonly plans = new Map<string, PlanIdentity>();
 
-  constructor(private readonly route: Route, private readonly replayed: boolean) {}
+  /** `group`: the consumer group committing the chunk (the workers' or a replay run's). */
+  constructor(private readonly route: Route, private readonly replayed: boolean, private readonly group = '') {}
 
   add(facts: RecordFacts, plan: PlanIdentity | undefined): void {
     const offset = facts.record.offset;
@@ -136,6 +137,7 @@ export class ChunkAudit {
       id: `${topic}:${partition}:${this.first}-${this.last}`,
       time: new Date().toISOString(),
       route: this.route.name,
+      group: this.group,
       source: { topic, partition, firstOffset: this.first, lastOffset: this.last },
       target: { topic: this.route.target.topic },
       records: this.records,

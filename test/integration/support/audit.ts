@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { AuditEvent, ChunkAuditEvent } from '../../../src/audit/audit-event.js';
-import { AuditIndex, parseAuditEvent, type AuditedRecord } from '../../../src/audit/audit-index.js';
+import { AuditIndex, fromRecordEvent, parseAuditEvent, type AuditedRecord } from '../../../src/audit/audit-index.js';
 import { consumeAll, type ConsumedMessage } from './services.js';
 
 /** An audit topic as read by a test: its events, the index over them, and one view per audited source record. */
@@ -65,7 +65,7 @@ export function auditOf(messages: readonly ConsumedMessage[]): AuditRead {
   for (const e of events) index.add(e);
   const records: AuditedRecord[] = [];
   for (const e of events) {
-    if (e.type === 'record') records.push(index.find(e.source.topic, e.source.partition, BigInt(e.source.offset))!);
+    if (e.type === 'record') records.push(fromRecordEvent(e));
     if (e.type === 'chunk') records.push(...expand(index, e));
   }
   return { messages, events, index, records, text: messages.map((m) => m.value?.toString('utf8') ?? '').join('\n') };
@@ -79,6 +79,6 @@ function expand(index: AuditIndex, chunk: ChunkAuditEvent): AuditedRecord[] {
     throw new Error(`chunk ${chunk.id}: ${chunk.records} records in ${last - first + 1n} offsets (a source written with transactions?)`);
   }
   const out: AuditedRecord[] = [];
-  for (let at = first; at <= last; at++) out.push(index.find(chunk.source.topic, chunk.source.partition, at)!);
+  for (let at = first; at <= last; at++) out.push(index.recordOf(chunk, at)!);
   return out;
 }

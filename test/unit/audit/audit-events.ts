@@ -41,6 +41,7 @@ export function chunkEvent(partition: number, first: number, last: number, plans
     id: `customers:${partition}:${first}-${last}`,
     time: TIME,
     route: 'customers',
+    group: 'masker',
     source: { topic: 'customers', partition, firstOffset: String(first), lastOffset: String(last) },
     target: { topic: 'customers.masked' },
     records: masked + count('quarantined') + count('tombstone'),

@@ -134,7 +134,22 @@ describe('what masker audit answers for one offset', () => {
     expect(offsetExitCode(answer)).toBe(0);
     expect(renderOffsetText(answerOffset(marker, 'customers', 1n))).toContain('  plan         aaaa (its plan event was not read: removed by retention?)\n');
     const twice = indexOf([chunkEvent(0, 0, 3, [run('aaaa', 0, 3)], []), chunkEvent(0, 2, 5, [run('aaaa', 2, 5)], [])]);
-    expect(renderOffsetText(answerOffset(twice, 'customers', 2n))).toContain('WARNING      2 chunk events hold this offset (customers:0:0-3, customers:0:2-5)');
+    expect(renderOffsetText(answerOffset(twice, 'customers', 2n))).toContain('WARNING      2 events of one audit run hold this offset (customers:0:0-3, customers:0:2-5)');
+  });
+
+  it('tells a replayed offset apart from a broken audit: the workers\' answer first, each replay run after it', () => {
+    const replayed = indexOf([
+      planEvent('aaaa', 1), planEvent('bbbb', 2),
+      chunkEvent(0, 0, 3, [run('aaaa', 0, 3)], []),
+      chunkEvent(0, 2, 5, [run('bbbb', 2, 5)], [], { group: 'masker-replay-r1', replayed: true, time: '2026-11-29T08:00:00.000Z' }),
+    ]);
+    const text = renderOffsetText(answerOffset(replayed, 'customers', 2n));
+    expect(text).toContain('  policy       customers-pii version 1\n');
+    expect(text).toContain('  replayed     masked, plan bbbb, policy customers-pii version 2 — chunk customers:0:2-5 at 2026-11-29T08:00:00.000Z (group masker-replay-r1)\n');
+    expect(text).not.toContain('WARNING');
+    const range = renderRangeText(answerRange(replayed, 'customers', 0n, 5n));
+    expect(range).toContain('customers/0 offsets 0..5 (group masker): 4 record(s) audited by 1 event(s)\n');
+    expect(range).toContain('customers/0 offsets 0..5 (replay run masker-replay-r1): 4 record(s) audited by 1 event(s)\n');
   });
 
   it('shows a key-only plan (a tombstone whose key was masked) without a value schema', () => {
@@ -164,7 +179,7 @@ describe('what masker audit answers for a range', () => {
   it('counts outcomes, lists the plans with policy versions and each quarantined offset with its code', () => {
     const answer = answerRange(index, 'customers', 0n, 12n, [0]);
     const text = renderRangeText(answer);
-    expect(text).toContain('customers/0 offsets 0..12: 10 record(s) audited by 1 event(s)\n');
+    expect(text).toContain('customers/0 offsets 0..12 (group masker): 10 record(s) audited by 1 event(s)\n');
     expect(text).toContain('  outcomes     masked 9, quarantined 1, tombstone 0\n');
     expect(text).toContain('  plan         aaaa  customers-pii version 1 (sha256 111111111111…), value schema 11 → 21\n');
     expect(text).toContain('  plan         bbbb  customers-pii version 2 (sha256 dddddddddddd…, disabled: notes), value schema 11 → 21\n');
@@ -174,8 +189,8 @@ describe('what masker audit answers for a range', () => {
 
   it('says "none" for a clean range, per partition', () => {
     const text = renderRangeText(answerRange(index, 'customers', 0n, 2n));
-    expect(text).toContain('customers/0 offsets 0..2: 3 record(s)');
-    expect(text).toContain('customers/1 offsets 0..2: 3 record(s)');
+    expect(text).toContain('customers/0 offsets 0..2 (group masker): 3 record(s)');
+    expect(text).toContain('customers/1 offsets 0..2 (group masker): 3 record(s)');
     expect(text.match(/ {2}quarantined {2}none\n/g)).toHaveLength(2);
     expect(renderRangeText(answerRange(index, 'payments', 0n, 2n))).toBe('no audit event covers payments offsets 0..2 (no event of the audit topic names this source topic: is it the source of a route auditing to this topic?)\n');
   });
