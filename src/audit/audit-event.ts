@@ -140,7 +140,7 @@ export interface ChunkEntry {
   readonly detections?: readonly DetectionAudit[];
 }
 
-/** Consecutive records (in offset order) masked by one plan; records in between without a plan are in `entries`. */
+/** Consecutive records (in offset order) masked by one plan: a run ends at a record masked by another plan or by none. */
 export interface PlanRun {
   readonly plan: string;
   readonly firstOffset: string;

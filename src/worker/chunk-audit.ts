@@ -91,7 +91,7 @@ export class RoutePlans {
 
 /**
  * The `chunk` event of one transaction, built record by record in offset order: counts per outcome, runs of
- * consecutive records per plan, and an entry for each record that is not a plain masked one.
+ * consecutive records masked by one plan, and an entry for each record that is not a plain masked one.
  */
 export class ChunkAudit {
   private first: string | undefined;
@@ -114,6 +114,7 @@ export class ChunkAudit {
     this.records += 1;
     this.outcomes[facts.outcome] += 1;
     if (plan !== undefined) this.extendRun(plan, offset);
+    else this.endRun();
     const detections = detectionsOf(facts);
     if (facts.outcome !== 'masked' || facts.newSchema || detections.length > 0) {
       this.entries.push({
@@ -129,8 +130,7 @@ export class ChunkAudit {
   /** The event; undefined for a chunk with no record. */
   event(topic: string, partition: number): ChunkAuditEvent | undefined {
     if (this.first === undefined) return undefined;
-    if (this.run !== undefined) this.runs.push(this.run);
-    this.run = undefined;
+    this.endRun();
     return {
       schema: AUDIT_V2_SCHEMA_VERSION,
       type: 'chunk',
@@ -155,8 +155,14 @@ export class ChunkAudit {
       this.run.records += 1;
       return;
     }
-    if (this.run !== undefined) this.runs.push(this.run);
+    this.endRun();
     this.run = { plan: plan.hash, firstOffset: offset, lastOffset: offset, records: 1 };
+  }
+
+  /** A run ends at a record masked by another plan or by none (quarantined, a tombstone whose key was kept). */
+  private endRun(): void {
+    if (this.run !== undefined) this.runs.push(this.run);
+    this.run = undefined;
   }
 }
 

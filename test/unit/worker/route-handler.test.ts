@@ -75,7 +75,8 @@ describe('RouteHandler: audit v2', () => {
       target: { topic: 'dst' },
       records: 5,
       outcomes: { masked: 3, quarantined: 1, tombstone: 1 },
-      plans: [{ plan: plan.plan, firstOffset: '10', lastOffset: '14', records: 3 }],
+      // Runs end at records no plan masked: 12 (quarantined), 13 (a tombstone whose key was kept).
+      plans: [{ plan: plan.plan, firstOffset: '10', lastOffset: '11', records: 2 }, { plan: plan.plan, firstOffset: '14', lastOffset: '14', records: 1 }],
     });
     expect(chunk.entries.map((e) => [e.offset, e.outcome, e.error?.code, e.newSchema])).toEqual([
       ['10', 'masked', undefined, true],
