@@ -4,6 +4,10 @@
  *  (b) masker run (the bin, as a user runs it) on the reference CDC record of the engine benchmark;
  *  (b') the same with the safety net off (untagged.detect: []), to price scanning unmasked strings;
  *  (b'') the same with per-record audit events (MASKER_AUDIT=record, v1) instead of chunk events (v2);
+ *  (b''') opt-in (step `threads`): the same with a masking pool, MASKER_MASK_THREADS=1 (BENCH_MASK_THREADS=1,2
+ *       for several): chunks masked in worker threads while the main thread fetches, produces and commits.
+ *       Measured on 2026-12-02 and not kept (BENCHMARKS.md): the pool lives in bench/pool/mask-pool.patch;
+ *       `git apply` it and `npm run -s build` first, else the step says it is skipped;
  *  (c) masker with 2 workers in one group vs 1 (2 source partitions);
  *  (d) end-to-end latency p50/p99 at about half of (b)'s throughput;
  *  (e) the masker worker's peak RSS;
@@ -13,7 +17,8 @@
  * .bench-build/), masker from dist/ (npm run build); a TS loader measured up to 40% slower.
  *
  *   npm run bench:pipeline                         # 20k records, ~2 min
- *   BENCH_STEPS=copy,run,replay npm run bench:pipeline   # only some steps: copy run record nonet two replay latency
+ *   BENCH_STEPS=copy,run,replay npm run bench:pipeline   # only some steps: copy run record nonet threads two replay latency
+ *   BENCH_STEPS=copy,run,threads BENCH_MASK_THREADS=1,2 npm run bench:pipeline   # masking pool of 1 and of 2 threads vs (b)
  *   BENCH_COMPARE_ROOT=/tmp/other-checkout npm run bench:pipeline   # (a) and (b) also from another built checkout
  *       (dist/ and .bench-build/ built, e.g. before/after a change or a node_modules patch), alternating
  *   BENCH_RECORDS=100000 BENCH_LATENCY_SECONDS=20 npm run bench:pipeline
@@ -49,6 +54,8 @@ const ROOT = repoRoot();
 /** Another checkout (built) whose copy and masker run alternate with ours: a before/after in one run. */
 const COMPARE_ROOT = process.env['BENCH_COMPARE_ROOT'] === undefined ? undefined : `${process.env['BENCH_COMPARE_ROOT'].replace(/\/$/, '')}/`;
 const STEPS = new Set((process.env['BENCH_STEPS'] ?? 'copy,run,record,nonet,two,replay,latency').split(','));
+/** Pool sizes of step (b'''), each a masker run of its own. */
+const MASK_THREADS = (process.env['BENCH_MASK_THREADS'] ?? '1').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 20_000);
 const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 8);
 /** Seconds at the latency run's rate before measuring: a fresh worker's JIT warm-up shows as a backlog. */
@@ -347,6 +354,24 @@ if (STEPS.has('record')) {
   cpu['recordAudit'] = recordRun;
   results['recordAudit'] = recordRun.rate;
   log(`(b'') masker, MASKER_AUDIT=record: ${Math.round(recordRun.rate)} records/s  ${toCopy(recordRun.rate)}${one === undefined ? '' : `(chunk/record ${(one / recordRun.rate).toFixed(2)})  `}peak RSS ${rss} MB  ${describe(recordRun)}`);
+}
+
+// (b''') the same with a masking pool: chunks masked in worker threads (MASKER_MASK_THREADS).
+// The setting is read by dist/config/env.js only when the pool is built in (a stale dist/ may hold its files).
+if (STEPS.has('threads') && !readFileSync(`${ROOT}dist/config/env.js`, 'utf8').includes('MASKER_MASK_THREADS')) {
+  log(`(b''') skipped: this build has no masking pool (git apply bench/pool/mask-pool.patch && npm run -s build)`);
+} else if (STEPS.has('threads')) {
+  for (const threads of MASK_THREADS) {
+    const poolGroup = `bench-masker-threads${threads}-${run}`;
+    const children = [startMasker(routeDir(source, `bench.masked-threads${threads}.${run}`), poolGroup, { MASKER_MASK_THREADS: String(threads) })];
+    const poolRun = await measure(poolGroup, source, RECORDS, children);
+    const rss = peakRssMb(children[0]!);
+    await stop(children);
+    cpu[`maskThreads${threads}`] = poolRun;
+    results[`maskThreads${threads}`] = poolRun.rate;
+    const vsOne = cpu['oneWorker'] === undefined ? '' : `(${(poolRun.rate / cpu['oneWorker'].rate).toFixed(2)}x of (b), CPU/record ${(poolRun.workerUsPerRecord / cpu['oneWorker'].workerUsPerRecord).toFixed(2)}x)  `;
+    log(`(b''') masker, MASKER_MASK_THREADS=${threads}: ${Math.round(poolRun.rate)} records/s  ${toCopy(poolRun.rate)}${vsOne}peak RSS ${rss} MB  ${describe(poolRun)}  ${pids(children)}`);
+  }
 }
 
 // (c) masker, two workers in one group
