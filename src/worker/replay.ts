@@ -95,7 +95,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   if (finished()) return { done: doneCount(), total, interrupted: false, alreadyDone: true };
   options.onProgress?.(doneCount(), total);
 
-  const handler = new RouteHandler(routeHandlerOptions(options, route, { replayed: true }));
+  const handler = new RouteHandler(routeHandlerOptions(options, route, { replayed: true, groupId }));
   const limiter = options.rate === undefined ? undefined : { rate: options.rate, started: performance.now(), sent: 0 };
   let complete: () => void = () => undefined;
   const completed = new Promise<void>((resolve) => { complete = resolve; });

@@ -25,6 +25,8 @@ export interface RouteHandlerOptions {
   readonly schemaGuard?: SchemaGuard;
   /** Told how many records of each handled chunk were quarantined (the worker's status line). */
   readonly onQuarantined?: (count: number) => void;
+  /** The consumer group committing the chunks (named in chunk events): the workers' or a replay run's. */
+  readonly groupId?: string;
   /** `chunk` (audit v2, default): one chunk event per transaction, plan events, a lineage header; `record`: v1. */
   readonly auditMode?: AuditMode;
 }
@@ -64,7 +66,7 @@ export class RouteHandler {
     metrics?.policyVersion.set({ policy: policy.name }, policy.version);
     const out: OutboundMessage[] = [];
     const counts = new ChunkCounts();
-    const chunkAudit = this.plans === undefined ? undefined : new ChunkAudit(route, this.options.settings.replayed === true);
+    const chunkAudit = this.plans === undefined ? undefined : new ChunkAudit(route, this.options.settings.replayed === true, this.options.groupId);
     // The registry, the schema guard and plan compilation once per distinct writer schema; then pure masking.
     const chunk = await this.processor.prepare(records, policy);
     for (const record of records) {

@@ -26,6 +26,8 @@ export interface RouteWiring {
 }
 
 export interface RouteHandlerExtras {
+  /** The consumer group committing the route's chunks (the workers' or a replay run's). */
+  readonly groupId?: string;
   /** `masker replay`: audit events are marked `replayed`. Default false. */
   readonly replayed?: boolean;
   readonly onQuarantined?: (count: number) => void;
@@ -46,5 +48,6 @@ export function routeHandlerOptions(wiring: RouteWiring, route: Route, extras: R
     ...(wiring.schemaGuard === undefined ? {} : { schemaGuard: wiring.schemaGuard }),
     ...(extras.onQuarantined === undefined ? {} : { onQuarantined: extras.onQuarantined }),
     ...(wiring.auditMode === undefined ? {} : { auditMode: wiring.auditMode }),
+    ...(extras.groupId === undefined ? {} : { groupId: extras.groupId }),
   };
 }

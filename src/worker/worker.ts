@@ -49,6 +49,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
     await ensureRouteTopics(kafka, options.targetKafka, route);
     handlers.set(route.source.topic, new RouteHandler(routeHandlerOptions(options, route, {
+      groupId: options.groupId,
       onQuarantined: (count) => status.quarantined(route.name, count),
     })));
   }

@@ -82,7 +82,8 @@ describe.each<AuditMode>(['chunk', 'record'])('masker audit answers from the aud
   it('lists a range\'s outcomes, its plan with the policy version, and the quarantined offset with its code', async () => {
     const range = await masker(['audit', '--topic', source, '--from', '0', '--to', '7', '--audit-topic', pipeline.auditTopic]);
     expect(range.code, range.stderr).toBe(0);
-    expect(range.stdout).toContain(`${source}/0 offsets 0..7: 6 record(s)`);
+    // Chunk events name the workers' consumer group (the audit run); v1 record events name none.
+    expect(range.stdout).toContain(auditMode === 'chunk' ? `${source}/0 offsets 0..7 (group ${pipeline.groupId}): 6 record(s)` : `${source}/0 offsets 0..7: 6 record(s)`);
     expect(range.stdout).toContain('  outcomes     masked 5, quarantined 1, tombstone 0\n');
     expect(range.stdout).toContain(`  quarantined  ${QUARANTINED}  MASKER_WIRE_FORMAT: `);
     expect(range.stdout).toContain('  no event     6..7 (');

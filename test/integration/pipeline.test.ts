@@ -154,7 +154,7 @@ describe('walking skeleton: one route end to end on real Kafka + registry', () =
     expect(audit.records.filter((r) => r.outcome === 'masked')).toHaveLength(customers.length);
     expect(audit.records.filter((r) => r.outcome === 'tombstone')).toHaveLength(1);
     const chunk = audit.events.find((e) => e.type === 'chunk');
-    expect(chunk).toMatchObject({ schema: 'masker.audit/v2', route: 'customers', source: { topic: source, partition: 0, firstOffset: '0' }, target: { topic: target } });
+    expect(chunk).toMatchObject({ schema: 'masker.audit/v2', route: 'customers', group: pipeline.groupId, source: { topic: source, partition: 0, firstOffset: '0' }, target: { topic: target } });
     const first = audit.records[0]!;
     expect(first).toMatchObject({ route: 'customers', offset: '0', newSchema: true, schemaId: { source: valueId }, policy: { name: 'it-skeleton', version: 1 } });
     const plan = audit.index.plan(first.planHash!);

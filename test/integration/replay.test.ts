@@ -73,6 +73,9 @@ describe('masker replay', () => {
     expect(read.records.map((r) => Number(r.offset)).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => 10 + i));
     expect(read.records.every((r) => r.replayed === true && r.outcome === 'masked')).toBe(true);
     expect(read.events.filter((e) => e.type === 'chunk').every((e) => e.replayed === true)).toBe(true);
+    // The replay run is an audit run of its own: its chunk events name the run's consumer group.
+    expect(new Set(read.records.map((r) => r.group)).size).toBe(1);
+    expect(read.records[0]!.group).toMatch(/^masker-replay-/);
     expect(read.records.every((r) => r.policy?.name === 'replay')).toBe(true);
     expect(read.events.filter((e) => !['record', 'chunk', 'plan'].includes(e.type)).map((e) => e.type)).toEqual(['schema-approved']);
     expect(read.text).not.toContain('replay.example');

@@ -34,6 +34,7 @@ function handlerFor(auditMode: 'chunk' | 'record', onQuarantined: (n: number) =>
     logger: createLogger('silent'),
     onQuarantined,
     auditMode,
+    groupId: 'workers',
   });
 }
 
@@ -71,6 +72,7 @@ describe('RouteHandler: audit v2', () => {
     expect(targets.map((t) => t.headers?.[SOURCE_OFFSET_HEADER])).toEqual(['10', '11', '13', '14']);
     expect(chunk).toMatchObject({
       id: 'src:0:10-14',
+      group: 'workers',
       source: { topic: 'src', partition: 0, firstOffset: '10', lastOffset: '14' },
       target: { topic: 'dst' },
       records: 5,
