@@ -119,13 +119,19 @@ function updateRows(source: DecodedRecord, masked: DecodedRecord | undefined): s
   const [mb, ma] = masked === undefined ? [{}, {}] : [before(masked) ?? {}, after(masked) ?? {}];
   const cell = (b: unknown, a: unknown): string => {
     const [x, y] = [show(b), show(a)];
-    return (x === y ? `${y} (same)` : `${x} → ${y}`).slice(0, width);
+    // A long value is cut, never the "(same)" that says the update left it alone.
+    return x === y ? `${clip(y, width - ' (same)'.length)} (same)` : clip(`${x} → ${y}`, width);
   };
   const header = `    ${'field'.padEnd(17)} ${'production'.padEnd(width)}   staging`;
   return [header, ...Object.keys(pa).map((field) => {
     const mark = show(pb[field]) === show(pa[field]) ? ' ' : '~';
     return `  ${mark} ${field.padEnd(17)} ${cell(pb[field], pa[field]).padEnd(width)}   ${cell(mb[field], ma[field])}`;
   })];
+}
+
+/** `text`, or its first `width - 1` characters and an ellipsis. */
+function clip(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
 
 function sideBySide(left: Row, right: Row): string[] {
