@@ -337,6 +337,29 @@ function valueAt(data: unknown, path: string): unknown {
   return at;
 }
 
+/** Source records an event accounts for: a v1 record event one, a v2 chunk event its `records`, others none. */
+export function recordsAccountedFor(event: AuditEvent): number {
+  return event.type === 'record' ? 1 : event.type === 'chunk' ? event.records : 0;
+}
+
+/**
+ * One view per audited source record, in the order of `events`: each v1 record event, and each record of
+ * each chunk event (its offsets that are no record — a transactional source's markers — skipped). A replayed
+ * offset appears once per audit run. `index` must hold `events`.
+ */
+export function auditedRecords(events: readonly AuditEvent[], index: AuditIndex): AuditedRecord[] {
+  const out: AuditedRecord[] = [];
+  for (const e of events) {
+    if (e.type === 'record') out.push(fromRecordEvent(e));
+    if (e.type !== 'chunk') continue;
+    for (let at = BigInt(e.source.firstOffset); at <= BigInt(e.source.lastOffset); at++) {
+      const record = index.recordOf(e, at);
+      if (record !== undefined) out.push(record);
+    }
+  }
+  return out;
+}
+
 /** A v1 record event as an {@link AuditedRecord}. */
 export function fromRecordEvent(event: RecordAuditEvent): AuditedRecord {
   return {

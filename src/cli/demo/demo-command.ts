@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Partitioners, type Kafka } from 'kafkajs';
 import type { AuditEvent } from '../../audit/audit-event.js';
-import { AuditIndex, parseAuditEvent, type AuditedRecord } from '../../audit/audit-index.js';
+import { AuditIndex, auditedRecords, parseAuditEvent, recordsAccountedFor } from '../../audit/audit-index.js';
 import { loadEnv, required } from '../../config/env.js';
 import { MaskerError } from '../../errors.js';
 import { loadRoutes, type Route } from '../../config/routes.js';
@@ -101,7 +101,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       maskedCustomers: await decodeAll(customersRoute.target.topic),
       sourceOrders: await decodeAll(ordersRoute.source.topic),
       maskedOrders: await decodeAll(ordersRoute.target.topic),
-      audit: auditedRecords(auditEvents),
+      audit: auditedRecords(auditEvents, indexOf(auditEvents)),
       auditEvents,
       auditTopic,
       produced,
@@ -127,31 +127,17 @@ async function readAuditTrail(kafka: Kafka, auditTopic: string, produced: number
       const parsed = parseAuditEvent(message.value);
       if ('problem' in parsed) return false;
       events.push(parsed.event);
-      accounted += parsed.event.type === 'record' ? 1 : parsed.event.type === 'chunk' ? parsed.event.records : 0;
+      accounted += recordsAccountedFor(parsed.event);
       return accounted >= produced;
     },
   });
   return events;
 }
 
-/** One view per audited source record (v1 record events as they are, v2 chunk events record by record). */
-function auditedRecords(events: readonly AuditEvent[]): AuditedRecord[] {
+function indexOf(events: readonly AuditEvent[]): AuditIndex {
   const index = new AuditIndex();
   for (const e of events) index.add(e);
-  const out: AuditedRecord[] = [];
-  for (const e of events) {
-    if (e.type === 'record') out.push(...optional(index.find(e.source.topic, e.source.partition, BigInt(e.source.offset))));
-    if (e.type !== 'chunk') continue;
-    // Offsets of a chunk that are no record (a transactional source's markers) are skipped by find.
-    for (let at = BigInt(e.source.firstOffset); at <= BigInt(e.source.lastOffset); at++) {
-      out.push(...optional(index.find(e.source.topic, e.source.partition, at)));
-    }
-  }
-  return out;
-}
-
-function optional<T>(value: T | undefined): T[] {
-  return value === undefined ? [] : [value];
+  return index;
 }
 
 function byName(routes: readonly Route[], name: string): Route {

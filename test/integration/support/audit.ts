@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
-import type { AuditEvent, ChunkAuditEvent } from '../../../src/audit/audit-event.js';
-import { AuditIndex, fromRecordEvent, parseAuditEvent, type AuditedRecord } from '../../../src/audit/audit-index.js';
+import type { AuditEvent } from '../../../src/audit/audit-event.js';
+import { AuditIndex, auditedRecords, parseAuditEvent, recordsAccountedFor, type AuditedRecord } from '../../../src/audit/audit-index.js';
 import { consumeAll, type ConsumedMessage } from './services.js';
 
 /** An audit topic as read by a test: its events, the index over them, and one view per audited source record. */
@@ -12,13 +12,6 @@ export interface AuditRead {
   readonly records: readonly AuditedRecord[];
   /** All the audit text: what tests search for values that must never be there. */
   readonly text: string;
-}
-
-/** Source records the events account for: a v1 record event is one, a v2 chunk event its `records`. */
-export function accountedRecords(events: readonly AuditEvent[]): number {
-  let n = 0;
-  for (const e of events) n += e.type === 'record' ? 1 : e.type === 'chunk' ? e.records : 0;
-  return n;
 }
 
 /** How many distinct source records (topic, partition, offset) `records` name: equal to its length when none is audited twice. */
@@ -52,7 +45,7 @@ export async function readAudit(
   const until = (m: readonly ConsumedMessage[]): boolean => {
     const fresh = auditEvents(m.slice(events.length));
     events.push(...fresh);
-    accounted += accountedRecords(fresh);
+    for (const e of fresh) accounted += recordsAccountedFor(e);
     return accounted >= records && (also === undefined || also(events));
   };
   const messages = await consumeAll(kafka, topic, 0, { ...rest, until });
@@ -63,22 +56,12 @@ export function auditOf(messages: readonly ConsumedMessage[]): AuditRead {
   const events = auditEvents(messages);
   const index = new AuditIndex();
   for (const e of events) index.add(e);
-  const records: AuditedRecord[] = [];
+  // Test sources are written without transactions: every offset of a chunk's range is one of its records.
   for (const e of events) {
-    if (e.type === 'record') records.push(fromRecordEvent(e));
-    if (e.type === 'chunk') records.push(...expand(index, e));
+    if (e.type === 'chunk' && BigInt(e.source.lastOffset) - BigInt(e.source.firstOffset) + 1n !== BigInt(e.records)) {
+      throw new Error(`chunk ${e.id}: ${e.records} records in its offset range (a source written with transactions?)`);
+    }
   }
+  const records = auditedRecords(events, index);
   return { messages, events, index, records, text: messages.map((m) => m.value?.toString('utf8') ?? '').join('\n') };
-}
-
-/** A chunk's records, one per offset: test sources are written without transactions, so a chunk's offsets are contiguous. */
-function expand(index: AuditIndex, chunk: ChunkAuditEvent): AuditedRecord[] {
-  const first = BigInt(chunk.source.firstOffset);
-  const last = BigInt(chunk.source.lastOffset);
-  if (last - first + 1n !== BigInt(chunk.records)) {
-    throw new Error(`chunk ${chunk.id}: ${chunk.records} records in ${last - first + 1n} offsets (a source written with transactions?)`);
-  }
-  const out: AuditedRecord[] = [];
-  for (let at = first; at <= last; at++) out.push(index.recordOf(chunk, at)!);
-  return out;
 }
