@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeAuditEvent, type AuditEvent } from '../../../src/audit/audit-event.js';
-import { AuditIndex, parseAuditEvent } from '../../../src/audit/audit-index.js';
+import { AuditIndex, auditedRecords, parseAuditEvent, recordsAccountedFor } from '../../../src/audit/audit-index.js';
 import { chunkEvent, planEvent, quarantined, recordEvent, run } from './audit-events.js';
 
 function indexOf(events: readonly AuditEvent[]): AuditIndex {
@@ -140,6 +140,26 @@ describe('AuditIndex over record events (v1)', () => {
     expect(s).toMatchObject({ events: 3, outcomes: { masked: 2, quarantined: 1, tombstone: 0 }, approximate: false, uncovered: [{ from: '3', to: '4' }] });
     expect(s.quarantined.map((r) => [r.offset, r.error?.code])).toEqual([['1', 'MASKER_SCHEMA_NOT_FOUND']]);
     expect(s.plans.size).toBe(0);
+  });
+});
+
+describe('audit runs: the workers and each replay', () => {
+  const live = chunkEvent(0, 0, 3, [run('aaaa', 0, 1), run('aaaa', 3, 3)], []);
+  const replay = chunkEvent(0, 0, 3, [run('bbbb', 0, 1), run('bbbb', 3, 3)], [], { group: 'masker-replay-x', replayed: true, time: '2026-11-29T00:00:00.000Z' });
+  const events: AuditEvent[] = [replay, planEvent('aaaa', 1), planEvent('bbbb', 2), live];
+  const index = indexOf(events);
+
+  it('finds the workers\' version of a replayed offset first, and every version with findAll', () => {
+    expect(index.find('customers', 0, 1n)).toMatchObject({ planHash: 'aaaa', group: 'masker' });
+    expect(index.findAll('customers', 0, 1n).map((r) => [r.group, r.planHash, r.replayed ?? false])).toEqual([['masker', 'aaaa', false], ['masker-replay-x', 'bbbb', true]]);
+    expect(index.groupsIn('customers', 0, 0n, 3n)).toEqual(['masker', 'masker-replay-x']);
+    expect(index.summarize('customers', 0, 0n, 3n, 'masker-replay-x')).toMatchObject({ events: 1, replayed: true, outcomes: { masked: 3 } });
+  });
+
+  it('expands events into one view per audited record, skipping offsets that are no record', () => {
+    const records = auditedRecords(events, index);
+    expect(records.map((r) => `${r.group}@${r.offset}`)).toEqual(['masker-replay-x@0', 'masker-replay-x@1', 'masker-replay-x@3', 'masker@0', 'masker@1', 'masker@3']);
+    expect(events.reduce((n, e) => n + recordsAccountedFor(e), 0)).toBe(6);
   });
 });
 
