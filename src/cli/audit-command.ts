@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
 import type { AuditEvent } from '../audit/audit-event.js';
-import { AuditIndex, parseAuditEvent } from '../audit/audit-index.js';
+import { AuditIndex } from '../audit/audit-index.js';
+import { parseAuditEvent } from '../audit/audit-parse.js';
 import { loadEnv, required } from '../config/env.js';
 import { MaskerError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';

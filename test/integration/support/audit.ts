@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { AuditEvent } from '../../../src/audit/audit-event.js';
-import { AuditIndex, auditedRecords, parseAuditEvent, recordsAccountedFor, type AuditedRecord } from '../../../src/audit/audit-index.js';
+import { AuditIndex, auditedRecords, type AuditedRecord } from '../../../src/audit/audit-index.js';
+import { parseAuditEvent, recordsAccountedFor } from '../../../src/audit/audit-parse.js';
 import { consumeAll, type ConsumedMessage } from './services.js';
 
 /** An audit topic as read by a test: its events, the index over them, and one view per audited source record. */

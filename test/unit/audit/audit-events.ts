@@ -78,3 +78,11 @@ export function recordEvent(offset: number, extra: Partial<RecordAuditEvent> = {
     ...extra,
   };
 }
+
+// Partition 0: plan A masks 0-3, 4 is quarantined, A masks 5-7, 8 is a tombstone nothing masked (key kept),
+// 9 is the first record of a new writer schema, masked by plan B (policy version 2).
+export const chunk0 = chunkEvent(0, 0, 9, [run('aaaa', 0, 3), run('aaaa', 5, 7), run('bbbb', 9, 9)], [
+  quarantined(4),
+  { offset: '8', outcome: 'tombstone' },
+  { offset: '9', outcome: 'masked', newSchema: true, detections: [{ path: 'note', detectors: ['email'], outcome: 'scrubbed' }] },
+]);

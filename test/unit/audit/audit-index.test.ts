@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeAuditEvent, type AuditEvent } from '../../../src/audit/audit-event.js';
-import { AuditIndex, auditedRecords, parseAuditEvent, recordsAccountedFor } from '../../../src/audit/audit-index.js';
-import { chunkEvent, planEvent, quarantined, recordEvent, run } from './audit-events.js';
+import { AuditIndex, auditedRecords } from '../../../src/audit/audit-index.js';
+import { parseAuditEvent, recordsAccountedFor } from '../../../src/audit/audit-parse.js';
+import { chunk0, chunkEvent, planEvent, quarantined, recordEvent, run } from './audit-events.js';
 
 function indexOf(events: readonly AuditEvent[]): AuditIndex {
   const index = new AuditIndex();
@@ -9,13 +10,6 @@ function indexOf(events: readonly AuditEvent[]): AuditIndex {
   return index;
 }
 
-// Partition 0: plan A masks 0-3, 4 is quarantined, A masks 5-7, 8 is a tombstone nothing masked (key kept),
-// 9 is the first record of a new writer schema, masked by plan B (policy version 2).
-const chunk0 = chunkEvent(0, 0, 9, [run('aaaa', 0, 3), run('aaaa', 5, 7), run('bbbb', 9, 9)], [
-  quarantined(4),
-  { offset: '8', outcome: 'tombstone' },
-  { offset: '9', outcome: 'masked', newSchema: true, detections: [{ path: 'note', detectors: ['email'], outcome: 'scrubbed' }] },
-]);
 // The next chunk, added before the first one: the index orders chunks by offset.
 const chunk1 = chunkEvent(0, 10, 14, [run('bbbb', 10, 14)], [], { replayed: true });
 
@@ -160,33 +154,5 @@ describe('audit runs: the workers and each replay', () => {
     const records = auditedRecords(events, index);
     expect(records.map((r) => `${r.group}@${r.offset}`)).toEqual(['masker-replay-x@0', 'masker-replay-x@1', 'masker-replay-x@3', 'masker@0', 'masker@1', 'masker@3']);
     expect(events.reduce((n, e) => n + recordsAccountedFor(e), 0)).toBe(6);
-  });
-});
-
-describe('parseAuditEvent', () => {
-  it('reads the events the worker writes, v1 and v2', () => {
-    for (const event of [planEvent('aaaa', 1), chunk0, recordEvent(0)]) {
-      expect(parseAuditEvent(encodeAuditEvent(event))).toEqual({ event });
-    }
-    const policy = { schema: 'masker.audit/v1', type: 'policy-applied', id: 'x', time: 't', policy: { name: 'p', version: 1, sha256: 's' } };
-    expect(parseAuditEvent(Buffer.from(JSON.stringify(policy)))).toEqual({ event: policy });
-  });
-
-  it('says why a message is not an event it can index', () => {
-    const problem = (value: Buffer | null): string => {
-      const parsed = parseAuditEvent(value);
-      return 'problem' in parsed ? parsed.problem : 'parsed';
-    };
-    expect(problem(null)).toBe('empty message');
-    expect(problem(Buffer.from([0, 0, 0, 0, 7, 2]))).toBe('not JSON');
-    expect(problem(Buffer.from('42'))).toBe('not a JSON object');
-    expect(problem(Buffer.from('{"schema":"other/v9","type":"chunk"}'))).toBe('unknown schema "other/v9"');
-    expect(problem(Buffer.from('{"schema":"masker.audit/v2","type":"batch"}'))).toBe('unknown type "batch"');
-    // masker serve's per-call events share the topic: another type, not a malformed message.
-    expect(parseAuditEvent(Buffer.from('{"schema":"masker.audit/v1","type":"http-mask","id":"x"}'))).toEqual({ problem: 'unknown type "http-mask"', otherType: true });
-    expect(parseAuditEvent(Buffer.from('{"schema":"other/v9","type":"chunk"}'))).not.toHaveProperty('otherType');
-    const { plans: _plans, ...noPlans } = chunk0;
-    expect(problem(Buffer.from(JSON.stringify(noPlans)))).toBe('chunk event without plans');
-    expect(problem(Buffer.from(JSON.stringify({ ...recordEvent(0), source: { topic: 'orders', partition: 0 } })))).toBe('record event without source.offset');
   });
 });
