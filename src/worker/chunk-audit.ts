@@ -17,7 +17,9 @@ export interface PlanIdentity {
   /** The lineage header's value, made once: kafkajs would encode a string for every record. */
   readonly header: Buffer;
   readonly event: Omit<PlanAuditEvent, 'time'>;
-  readonly targetIds: string;
+  /** The target schema ids it was made for (value, key): a plan object is cached with them. */
+  readonly valueTarget: number | null;
+  readonly keyTarget: number | null;
 }
 
 /** Stands for "this part was not masked" in the plan cache (WeakMap keys must be objects). */
@@ -41,15 +43,15 @@ export class RoutePlans {
   identify(facts: RecordFacts): PlanIdentity | undefined {
     const plans = facts.plans;
     if (plans === undefined || (plans.key === null && plans.value === null)) return undefined;
-    const targetIds = `${facts.value.targetSchemaId}|${facts.key?.targetSchemaId ?? null}`;
     let byKey = this.identities.get(plans.value ?? NO_PLAN);
     if (byKey === undefined) {
       byKey = new WeakMap();
       this.identities.set(plans.value ?? NO_PLAN, byKey);
     }
     const known = byKey.get(plans.key ?? NO_PLAN);
-    if (known !== undefined && known.targetIds === targetIds) return known;
-    const identity = this.describe(facts, plans.key, plans.value, targetIds);
+    // Compared as numbers: this runs for every record.
+    if (known !== undefined && known.valueTarget === facts.value.targetSchemaId && known.keyTarget === (facts.key?.targetSchemaId ?? null)) return known;
+    const identity = this.describe(facts, plans.key, plans.value);
     byKey.set(plans.key ?? NO_PLAN, identity);
     return identity;
   }
@@ -71,7 +73,7 @@ export class RoutePlans {
     this.pending.delete(partition);
   }
 
-  private describe(facts: RecordFacts, keyPlan: CompiledPlan | null, valuePlan: CompiledPlan | null, targetIds: string): PlanIdentity {
+  private describe(facts: RecordFacts, keyPlan: CompiledPlan | null, valuePlan: CompiledPlan | null): PlanIdentity {
     const key = facts.key;
     const content = {
       route: this.route.name,
@@ -85,7 +87,7 @@ export class RoutePlans {
     };
     const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 16);
     const event: Omit<PlanAuditEvent, 'time'> = { schema: AUDIT_V2_SCHEMA_VERSION, type: 'plan', id: `plan:${hash}`, plan: hash, ...content };
-    return { hash, header: Buffer.from(hash), event, targetIds };
+    return { hash, header: Buffer.from(hash), event, valueTarget: facts.value.targetSchemaId, keyTarget: facts.key?.targetSchemaId ?? null };
   }
 }
 

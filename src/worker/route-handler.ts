@@ -130,9 +130,8 @@ class ChunkCounts {
   masked(facts: RecordFacts, byAction: boolean): void {
     this.maskedRecords += 1;
     if (!byAction) return;
-    for (const fields of [facts.keyFields, facts.valueFields]) {
-      for (const field of fields) this.byAction.set(field.action, (this.byAction.get(field.action) ?? 0) + 1);
-    }
+    for (const field of facts.keyFields) this.byAction.set(field.action, (this.byAction.get(field.action) ?? 0) + 1);
+    for (const field of facts.valueFields) this.byAction.set(field.action, (this.byAction.get(field.action) ?? 0) + 1);
   }
 
   report(metrics: MaskerMetrics, route: string): void {
@@ -142,6 +141,7 @@ class ChunkCounts {
 }
 
 function countDetections(metrics: MaskerMetrics, route: string, facts: RecordFacts): void {
+  if (facts.keyDetections.length === 0 && facts.valueDetections.length === 0) return;
   for (const [prefix, detections] of [['key:', facts.keyDetections], ['', facts.valueDetections]] as const) {
     for (const d of detections) {
       for (const detector of d.detectors) metrics.untaggedPii.inc({ route, field: `${prefix}${d.path}`, detector, outcome: d.outcome });
