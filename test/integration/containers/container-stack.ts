@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { StartedTestContainer } from 'testcontainers';
+import { waitFor } from '../support/cli-worker.js';
 
 /**
  * Kafka, the schema registry and Redis as containers (testcontainers 10), for the integration suite when
@@ -145,14 +146,12 @@ export async function startContainerStack(): Promise<ContainerStack> {
  * local stack does, until a produce + consume round trip succeeds, so tests do not spend their time on it.
  */
 async function kafkaRoundTrip(brokers: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  await waitFor(`the Kafka container (${brokers}) to complete a produce + consume round trip`, () => {
     try {
       execFileSync(process.execPath, [KAFKA_PING, brokers], { stdio: 'ignore', timeout: 40_000 });
-      return;
-    } catch (cause) {
-      if (Date.now() > deadline) throw new Error(`the Kafka container (${brokers}) did not complete a produce + consume round trip within ${timeoutMs / 1000}s`, { cause });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      return Promise.resolve(true);
+    } catch {
+      return Promise.resolve(false);
     }
-  }
+  }, timeoutMs, 500);
 }
